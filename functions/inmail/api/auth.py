@@ -1,0 +1,126 @@
+"""Identity from a verified token only.
+
+In AWS, API Gateway's JWT authorizer verifies the token and passes its claims in the
+event; the function reads them and never looks at the Authorization header. Locally,
+`inmail serve` verifies an HS256 token signed with the secret in the data dir.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from ..domain.errors import Unauthenticated
+from ..domain.model import Principal, Role
+
+LOCAL_ISSUER = "inmail-local"
+LOCAL_AUDIENCE = "inmail-api"
+ROLE_CLAIMS = ("roles", "custom:roles", "cognito:groups")
+CONTRACT_CLAIMS = ("contract_id", "custom:contract_id", "contract")
+
+
+def _roles(raw: Any) -> frozenset[Role]:
+    """Claims arrive as a list, or from API Gateway as text like "[A B]" or "A,B"."""
+    if isinstance(raw, str):
+        text = raw.strip()
+        if text.startswith("[") and '"' in text:
+            try:
+                raw = json.loads(text)
+            except ValueError:
+                raw = text
+        if isinstance(raw, str):
+            raw = raw.strip("[]").replace(",", " ").split()
+    if not isinstance(raw, list | tuple):
+        return frozenset()
+    known = {r.value for r in Role}
+    return frozenset(Role(r) for r in raw if isinstance(r, str) and r in known)
+
+
+def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject:
+        raise Unauthenticated("The token has no subject.")
+    roles: frozenset[Role] = frozenset()
+    for name in ROLE_CLAIMS:
+        if name in claims:
+            roles |= _roles(claims[name])
+    if not roles:
+        raise Unauthenticated("The token grants no role.")
+    contract = next((claims[c] for c in CONTRACT_CLAIMS if isinstance(claims.get(c), str)), None)
+    return Principal(subject=subject, roles=roles, contract_id=contract or None)
+
+
+def principal_from_apigw_event(event: Mapping[str, Any] | None) -> Principal | None:
+    """The claims API Gateway's JWT authorizer verified, or None."""
+    if not event:
+        return None
+    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
+    if not isinstance(claims, Mapping):
+        return None
+    try:
+        return principal_from_claims(claims)
+    except Unauthenticated:
+        return None
+
+
+# ---- local tokens ---------------------------------------------------------------------
+
+
+def load_or_create_secret(path: Path) -> bytes:
+    """The local signing secret: made once per data dir, readable by its owner only."""
+    if path.exists():
+        return path.read_bytes().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_hex(32).encode()
+    path.touch(mode=0o600)
+    path.write_bytes(secret)
+    return secret
+
+
+def issue_local_token(
+    secret: bytes,
+    subject: str,
+    roles: list[str],
+    contract_id: str | None = None,
+    ttl: timedelta = timedelta(hours=12),
+    now: datetime | None = None,
+) -> str:
+    import jwt  # local only: kept off the Lambda's import path
+
+    issued = now or datetime.now(UTC)
+    claims: dict[str, Any] = {
+        "sub": subject,
+        "roles": roles,
+        "iss": LOCAL_ISSUER,
+        "aud": LOCAL_AUDIENCE,
+        "iat": int(issued.timestamp()),
+        "exp": int((issued + ttl).timestamp()),
+    }
+    if contract_id:
+        claims["contract_id"] = contract_id
+    return str(jwt.encode(claims, secret, algorithm="HS256"))
+
+
+def principal_from_bearer(header: str | None, secret: bytes) -> Principal | None:
+    """Verify a local token: HS256 only (never `none`), signature, expiry, issuer, audience."""
+    import jwt
+
+    if not header or not header.lower().startswith("bearer "):
+        return None
+    token = header[7:].strip()
+    try:
+        claims = jwt.decode(
+            token,
+            secret,
+            algorithms=["HS256"],
+            audience=LOCAL_AUDIENCE,
+            issuer=LOCAL_ISSUER,
+            options={"require": ["exp", "sub", "iss", "aud"]},
+        )
+        return principal_from_claims(claims)
+    except (jwt.PyJWTError, Unauthenticated, ValueError):
+        return None

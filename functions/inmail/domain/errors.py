@@ -1,0 +1,60 @@
+"""Domain errors: business refusals (shown as userErrors) and store outcomes."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    INVALID_INPUT = "INVALID_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    INSUFFICIENT_CREDITS = "INSUFFICIENT_CREDITS"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
+    FOLLOW_UPS_DISABLED = "FOLLOW_UPS_DISABLED"
+    RECRUITER_RESTRICTED = "RECRUITER_RESTRICTED"
+    CANDIDATE_NOT_FOUND = "CANDIDATE_NOT_FOUND"
+    FOLLOW_UP_WINDOW = "FOLLOW_UP_WINDOW"
+    FOLLOW_UP_EXISTS = "FOLLOW_UP_EXISTS"
+    ALREADY_REPLIED = "ALREADY_REPLIED"
+    NOT_CANCELLED = "NOT_CANCELLED"
+    NOT_SCHEDULED = "NOT_SCHEDULED"
+    CONFLICT = "CONFLICT"
+    TECHNICAL_ISSUE = "TECHNICAL_ISSUE"
+
+
+class Refusal(Exception):
+    """A business rule refused the request; nothing was written."""
+
+    def __init__(self, code: ErrorCode, message: str, field: tuple[str, ...] | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.field = field
+
+
+class AccessDenied(Exception):
+    """The caller is authenticated but may not do this (FORBIDDEN)."""
+
+
+class Unauthenticated(Exception):
+    """No verified identity (UNAUTHENTICATED)."""
+
+
+class Conflict(Exception):
+    """A conditional write lost a race: reload and decide again."""
+
+
+class LimitExceeded(Exception):
+    """A counter condition refused the commit (credits or daily sends)."""
+
+    def __init__(self, key: str):
+        super().__init__(key)
+        self.key = key
+
+
+class TransientStoreError(Exception):
+    """The store failed in a way a retry may fix (throttling, 5xx, timeouts)."""
+
+
+class TransientDeliveryError(Exception):
+    """Delivery failed in a way a retry may fix."""

@@ -1,0 +1,251 @@
+"""Entities of the InMail follow-ups domain: plain, immutable, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+
+
+class Role(StrEnum):
+    RECRUITER = "RECRUITER"
+    CONTRACT_ADMIN = "CONTRACT_ADMIN"
+    CANDIDATE = "CANDIDATE"
+    OPERATOR = "OPERATOR"
+
+
+class MessageKind(StrEnum):
+    INITIAL = "INITIAL"
+    FOLLOW_UP = "FOLLOW_UP"
+
+
+class MessageStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    SENT = "SENT"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+    DELETED = "DELETED"
+
+
+class ThreadStatus(StrEnum):
+    AWAITING_REPLY = "AWAITING_REPLY"
+    REPLIED = "REPLIED"
+    FAILED = "FAILED"
+
+
+class FailureCode(StrEnum):
+    AUTOMATION_DISABLED = "AUTOMATION_DISABLED"
+    RECRUITER_RESTRICTED = "RECRUITER_RESTRICTED"
+    INITIAL_MESSAGE_FAILED = "INITIAL_MESSAGE_FAILED"
+    CANDIDATE_NOT_FOUND = "CANDIDATE_NOT_FOUND"
+    DAILY_LIMIT_REACHED = "DAILY_LIMIT_REACHED"
+    TECHNICAL_ISSUE = "TECHNICAL_ISSUE"
+
+
+class LedgerKind(StrEnum):
+    CHARGE = "CHARGE"
+    REFUND = "REFUND"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller, as the verified token says."""
+
+    subject: str
+    roles: frozenset[Role]
+    contract_id: str | None = None
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+
+@dataclass(frozen=True)
+class Contract:
+    contract_id: str
+    name: str
+    monthly_credits: int
+    max_daily_limit: int
+    follow_ups_enabled: bool = True
+    follow_ups_changed_by: str | None = None
+    follow_ups_changed_at: datetime | None = None
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Seat:
+    recruiter_id: str
+    contract_id: str
+    daily_limit: int
+    admin: bool = False
+    restricted: bool = False
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Candidate:
+    candidate_id: str
+    name: str
+    deleted: bool = False
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why the system failed or cancelled a message (R21-R26)."""
+
+    code: FailureCode
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of the sweeper's decision (R20-R27) and what it found."""
+
+    rule: str
+    name: str
+    holds: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The sweeper's decision on a due follow-up, kept on the message."""
+
+    outcome: MessageStatus
+    rule: str
+    code: FailureCode | None
+    checks: tuple[Check, ...]
+    at: datetime
+    sweep_id: str
+
+
+@dataclass(frozen=True)
+class Message:
+    message_id: str
+    kind: MessageKind
+    body: str
+    status: MessageStatus
+    # Charge number of this message: 1 when first charged, +1 per reschedule (R13).
+    attempt: int = 1
+    credit_charged: bool = True
+    credit_refunded: bool = False
+    charges: int = 1
+    refunds: int = 0
+    scheduled_for: datetime | None = None
+    sent_at: datetime | None = None
+    failure: Failure | None = None
+    decision: Decision | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Thread:
+    thread_id: str
+    contract_id: str
+    recruiter_id: str
+    candidate_id: str
+    subject: str
+    created_at: datetime
+    initial: Message
+    follow_up: Message | None = None
+    replied_at: datetime | None = None
+    reply_body: str | None = None
+    request_hash: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    version: int = 0
+
+    @property
+    def status(self) -> ThreadStatus:
+        if self.replied_at is not None:
+            return ThreadStatus.REPLIED
+        if self.initial.status is MessageStatus.FAILED:
+            return ThreadStatus.FAILED
+        return ThreadStatus.AWAITING_REPLY
+
+    @property
+    def credits_charged(self) -> int:
+        return self.initial.charges + (self.follow_up.charges if self.follow_up else 0)
+
+    @property
+    def credits_refunded(self) -> int:
+        return self.initial.refunds + (self.follow_up.refunds if self.follow_up else 0)
+
+    @property
+    def scheduled_follow_up(self) -> Message | None:
+        """The follow-up while it waits for the sweeper, else None."""
+        fu = self.follow_up
+        return fu if fu is not None and fu.status is MessageStatus.SCHEDULED else None
+
+    def with_follow_up(self, follow_up: Message | None) -> Thread:
+        return replace(self, follow_up=follow_up)
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    """One charge or refund. The id is deterministic (message, attempt, kind): R04."""
+
+    entry_id: str
+    kind: LedgerKind
+    amount: int
+    contract_id: str
+    recruiter_id: str
+    thread_id: str
+    message_id: str
+    reason: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    """One page of a newest-first listing; `cursors[i]` resumes after `items[i]`."""
+
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+
+    @property
+    def end_cursor(self) -> str | None:
+        return self.cursors[-1] if self.cursors else None
+
+
+@dataclass(frozen=True)
+class CounterChange:
+    """Add `delta` to a counter; refused when the result would exceed `limit`."""
+
+    key: str
+    delta: int
+    limit: int | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Expect:
+    """Commit only if this entity still has this version (nothing changed it meanwhile)."""
+
+    entity: str  # "contract" | "seat" | "candidate"
+    key: str
+    version: int
+
+
+@dataclass
+class Changes:
+    """Everything one use case writes, committed atomically or not at all."""
+
+    threads: list[tuple[Thread, int | None]] = field(default_factory=list)
+    contracts: list[tuple[Contract, int | None]] = field(default_factory=list)
+    seats: list[tuple[Seat, int | None]] = field(default_factory=list)
+    candidates: list[tuple[Candidate, int | None]] = field(default_factory=list)
+    ledger: list[LedgerEntry] = field(default_factory=list)
+    counters: list[CounterChange] = field(default_factory=list)
+    expects: list[Expect] = field(default_factory=list)
+
+    def put_thread(self, thread: Thread, previous: Thread | None) -> Thread:
+        """Write `thread` over `previous` (None: must not exist); returns the stored state."""
+        expected = previous.version if previous is not None else None
+        stored = replace(thread, version=(expected or 0) + 1)
+        self.threads.append((stored, expected))
+        return stored

@@ -1,0 +1,322 @@
+"""The rules of SPEC.md as pure functions. Rule ids in comments and names."""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from .errors import ErrorCode, Refusal
+from .model import (
+    Candidate,
+    Check,
+    Contract,
+    Decision,
+    FailureCode,
+    MessageStatus,
+    Seat,
+    Thread,
+)
+
+SUBJECT_MAX = 200  # R45
+BODY_MAX = 1900  # R45
+ID_MAX = 128
+NAME_MAX = 200
+IDEMPOTENCY_KEY_MAX = 128
+FOLLOW_UP_MIN = timedelta(hours=72)  # R11
+FOLLOW_UP_MAX = timedelta(days=28)  # R11
+FOLLOW_UP_DEFAULT = timedelta(days=7)  # R12
+REPLY_REFUND_WINDOW = timedelta(days=90)  # R08
+PAGE_MAX = 100
+
+# R21-R26: the sentence the recruiter sees, and the remedy from the seed (R28).
+FAILURE_TEXT: dict[FailureCode, tuple[str, str]] = {
+    FailureCode.AUTOMATION_DISABLED: (
+        "The message cannot be delivered to the candidate because the messaging automation "
+        "function has been disabled. Contact your contract admin for more information. "
+        "The credit has been refunded to you.",
+        "Your admin has disabled automated follow-ups for your contract. Contact your "
+        "contract admin to enable them again.",
+    ),
+    FailureCode.RECRUITER_RESTRICTED: (
+        "The message cannot be delivered because your account is restricted from sending "
+        "InMail. The credit has been refunded to you.",
+        "Your account is restricted from sending InMail. Contact support to review the restriction.",
+    ),
+    FailureCode.INITIAL_MESSAGE_FAILED: (
+        "The message cannot be delivered because your first message was failed. The credit has been refunded to you.",
+        "Check and fix the reason why your first message failed. If the first message "
+        "fails, the follow-up won't be delivered.",
+    ),
+    FailureCode.CANDIDATE_NOT_FOUND: (
+        "The message cannot be delivered to the candidate because the candidate's profile "
+        "cannot be found. The credit has been refunded to you.",
+        "Review the candidate's information and confirm the profile is not deleted, then send the InMail again.",
+    ),
+    FailureCode.DAILY_LIMIT_REACHED: (
+        "The message cannot be delivered to the candidate. The credit has been refunded to you.",
+        "You reached your daily maximum of InMail messages. Raise your daily maximum or "
+        "wait until it resets in the next period, then reschedule the follow-up.",
+    ),
+    FailureCode.TECHNICAL_ISSUE: (
+        "The message cannot be delivered to the candidate due to a technical issue. "
+        "The credit has been refunded to you.",
+        "Contact support so the team can look further into this issue.",
+    ),
+}
+
+
+def failure_message(code: FailureCode) -> str:
+    return FAILURE_TEXT[code][0]
+
+
+def failure_remedy(code: FailureCode) -> str:
+    return FAILURE_TEXT[code][1]
+
+
+# ---- keys -----------------------------------------------------------------------
+
+
+def month_of(at: datetime) -> str:
+    """The UTC calendar month a credit is charged or refunded in (R01, R08)."""
+    return at.strftime("%Y-%m")
+
+
+def day_of(at: datetime) -> str:
+    """The UTC day the daily maximum counts in (R40)."""
+    return at.strftime("%Y-%m-%d")
+
+
+def credits_key(contract_id: str, at: datetime) -> str:
+    return f"credits#{contract_id}#{month_of(at)}"
+
+
+def sends_key(recruiter_id: str, at: datetime) -> str:
+    return f"sends#{recruiter_id}#{day_of(at)}"
+
+
+def next_utc_midnight(at: datetime) -> datetime:
+    start = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start + timedelta(days=1)
+
+
+# ---- input validation (R45) -------------------------------------------------------
+
+
+def _has_forbidden_control(text: str) -> bool:
+    return any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in text)
+
+
+def check_text(value: str, field: tuple[str, ...], minimum: int, maximum: int, label: str) -> None:
+    """R45: length in characters, and no control character but newline and tab."""
+    if len(value) < minimum or len(value) > maximum:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"{label} must be {minimum} to {maximum} characters (got {len(value)}).",
+            field,
+        )
+    if _has_forbidden_control(value):
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"{label} contains a control character; only newline and tab are allowed.",
+            field,
+        )
+    if minimum > 0 and not value.strip():
+        raise Refusal(ErrorCode.INVALID_INPUT, f"{label} must not be blank.", field)
+
+
+def check_subject(value: str, field: tuple[str, ...]) -> None:
+    check_text(value, field, 1, SUBJECT_MAX, "Subject")
+
+
+def check_body(value: str, field: tuple[str, ...]) -> None:
+    check_text(value, field, 1, BODY_MAX, "Body")
+
+
+def check_id(value: str, field: tuple[str, ...], label: str = "Id") -> None:
+    if not value or len(value) > ID_MAX or _has_forbidden_control(value) or value != value.strip():
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"{label} must be 1 to {ID_MAX} characters with no spaces at either end.",
+            field,
+        )
+    if "#" in value or any(ch in "\n\t" for ch in value):
+        raise Refusal(ErrorCode.INVALID_INPUT, f"{label} must not contain '#', tab or newline.", field)
+
+
+def check_idempotency_key(value: str | None, field: tuple[str, ...]) -> None:
+    if value is None:
+        return
+    if not value or len(value) > IDEMPOTENCY_KEY_MAX or _has_forbidden_control(value):
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            f"idempotencyKey must be 1 to {IDEMPOTENCY_KEY_MAX} printable characters.",
+            field,
+        )
+
+
+def check_range(value: int, field: tuple[str, ...], minimum: int, maximum: int, label: str) -> None:
+    if value < minimum or value > maximum:
+        raise Refusal(ErrorCode.INVALID_INPUT, f"{label} must be between {minimum} and {maximum}.", field)
+
+
+def check_page_size(first: int) -> None:
+    check_range(first, ("first",), 1, PAGE_MAX, "first")
+
+
+# ---- follow-up window (R11, R12) --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpTiming:
+    delay_days: int | None
+    send_at: datetime | None
+
+
+def follow_up_due(
+    first_sent_at: datetime,
+    timing: FollowUpTiming,
+    now: datetime,
+    field: tuple[str, ...],
+) -> datetime:
+    """When the follow-up is due, or FOLLOW_UP_WINDOW (R11, R12).
+
+    Decided where SPEC.md is silent: a due time in the past is refused, and with no
+    delay given after the default (7 days) has passed, it is due now.
+    """
+    if timing.delay_days is not None and timing.send_at is not None:
+        raise Refusal(ErrorCode.INVALID_INPUT, "Give at most one of delayDays and sendAt.", field)
+    earliest = first_sent_at + FOLLOW_UP_MIN
+    latest = first_sent_at + FOLLOW_UP_MAX
+    if timing.send_at is not None:
+        if timing.send_at.tzinfo is None:
+            raise Refusal(ErrorCode.INVALID_INPUT, "sendAt needs a UTC offset.", (*field, "sendAt"))
+        due = timing.send_at
+        where = (*field, "sendAt")
+    elif timing.delay_days is not None:
+        due = first_sent_at + timedelta(days=timing.delay_days)
+        where = (*field, "delayDays")
+    else:
+        due = max(first_sent_at + FOLLOW_UP_DEFAULT, now)
+        where = field
+    if due < earliest or due > latest:
+        raise Refusal(
+            ErrorCode.FOLLOW_UP_WINDOW,
+            "A follow-up must be due between 72 hours and 28 days after the first message "
+            f"({earliest.isoformat()} to {latest.isoformat()}).",
+            where,
+        )
+    if due < now:
+        raise Refusal(ErrorCode.FOLLOW_UP_WINDOW, "A follow-up cannot be due in the past.", where)
+    return due
+
+
+# ---- replies (R05-R08) ------------------------------------------------------------
+
+
+def reply_refunds(thread: Thread, replied_at: datetime) -> bool:
+    """R08: only a reply within 90 days of the first message refunds."""
+    first = thread.initial.sent_at or thread.created_at
+    return replied_at - first <= REPLY_REFUND_WINDOW
+
+
+# ---- the sweeper's decision (R20-R27) ---------------------------------------------
+
+
+def decide_follow_up(
+    thread: Thread,
+    contract: Contract | None,
+    seat: Seat | None,
+    candidate: Candidate | None,
+    sent_today: int,
+    now: datetime,
+    sweep_id: str,
+) -> Decision:
+    """The checks of SPEC.md's delivery table, in order; the first that holds decides."""
+    fu = thread.follow_up
+    assert fu is not None
+    daily_limit = seat.daily_limit if seat else 0
+    checks_in_order: list[tuple[str, str, bool, str, MessageStatus, FailureCode | None]] = [
+        (
+            "R20",
+            "candidate has replied",
+            thread.replied_at is not None,
+            f"replied at {thread.replied_at.isoformat()}" if thread.replied_at else "no reply",
+            MessageStatus.DELETED,
+            None,
+        ),
+        (
+            "R21",
+            "automation disabled on the contract",
+            contract is None or not contract.follow_ups_enabled,
+            "follow-ups disabled"
+            if contract and not contract.follow_ups_enabled
+            else ("contract not found" if contract is None else "follow-ups enabled"),
+            MessageStatus.FAILED,
+            FailureCode.AUTOMATION_DISABLED,
+        ),
+        (
+            "R22",
+            "recruiter restricted",
+            seat is None or seat.restricted,
+            "restricted" if seat is None or seat.restricted else "not restricted",
+            MessageStatus.FAILED,
+            FailureCode.RECRUITER_RESTRICTED,
+        ),
+        (
+            "R23",
+            "first message failed",
+            thread.initial.status is MessageStatus.FAILED,
+            f"first message {thread.initial.status.value}",
+            MessageStatus.FAILED,
+            FailureCode.INITIAL_MESSAGE_FAILED,
+        ),
+        (
+            "R24",
+            "candidate profile deleted or not found",
+            candidate is None or candidate.deleted,
+            "not found" if candidate is None else ("deleted" if candidate.deleted else "found"),
+            MessageStatus.FAILED,
+            FailureCode.CANDIDATE_NOT_FOUND,
+        ),
+        (
+            "R25",
+            "recruiter's daily maximum reached",
+            sent_today >= daily_limit,
+            f"{sent_today} sent today of a maximum of {daily_limit}",
+            MessageStatus.CANCELLED,
+            FailureCode.DAILY_LIMIT_REACHED,
+        ),
+    ]
+    checks: list[Check] = []
+    for rule, name, holds, detail, outcome, code in checks_in_order:
+        checks.append(Check(rule=rule, name=name, holds=holds, detail=detail))
+        if holds:
+            return Decision(outcome, rule, code, tuple(checks), now, sweep_id)
+    checks.append(Check("R27", "none of the above", True, "deliver"))
+    return Decision(MessageStatus.SENT, "R27", None, tuple(checks), now, sweep_id)
+
+
+def with_outcome_after_delivery(decision: Decision, rule: str, detail: str) -> Decision:
+    """A send decision overturned at delivery time (R25 counted atomically, R26)."""
+    outcome, code, name = {
+        "R25": (
+            MessageStatus.CANCELLED,
+            FailureCode.DAILY_LIMIT_REACHED,
+            "recruiter's daily maximum reached at delivery",
+        ),
+        "R26": (
+            MessageStatus.FAILED,
+            FailureCode.TECHNICAL_ISSUE,
+            "delivery kept failing",
+        ),
+    }[rule]
+    kept = tuple(c for c in decision.checks if c.rule != "R27")
+    return Decision(
+        outcome,
+        rule,
+        code,
+        (*kept, Check(rule, name, True, detail)),
+        decision.at,
+        decision.sweep_id,
+    )

@@ -1,0 +1,311 @@
+"""State transitions of a thread and the writes that pay for them, as pure functions.
+
+Each returns the new thread and adds to a `Changes` what must be committed with it in
+one transaction: the thread (conditioned on the version it leaves), ledger entries with
+deterministic ids (R04), and credit / daily-send counters with their limits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from .errors import ErrorCode, Refusal
+from .model import (
+    Changes,
+    Contract,
+    CounterChange,
+    Decision,
+    Expect,
+    Failure,
+    FailureCode,
+    LedgerEntry,
+    LedgerKind,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Seat,
+    Thread,
+)
+from .rules import credits_key, next_utc_midnight, reply_refunds, sends_key
+
+SEND_COUNTER_TTL = timedelta(days=3)
+
+
+def initial_message_id(thread_id: str) -> str:
+    return f"{thread_id}-i"
+
+
+def follow_up_message_id(thread_id: str) -> str:
+    return f"{thread_id}-f"
+
+
+def ledger_entry(thread: Thread, message: Message, kind: LedgerKind, at: datetime, reason: str) -> LedgerEntry:
+    return LedgerEntry(
+        entry_id=f"{message.message_id}:{message.attempt}:{kind.value}",
+        kind=kind,
+        amount=1,
+        contract_id=thread.contract_id,
+        recruiter_id=thread.recruiter_id,
+        thread_id=thread.thread_id,
+        message_id=message.message_id,
+        reason=reason,
+        at=at,
+    )
+
+
+def add_counter(changes: Changes, change: CounterChange) -> None:
+    """One update per counter item per transaction (DynamoDB refuses two): merge deltas."""
+    for i, existing in enumerate(changes.counters):
+        if existing.key == change.key:
+            limit = existing.limit if change.limit is None else change.limit
+            changes.counters[i] = replace(existing, delta=existing.delta + change.delta, limit=limit)
+            return
+    changes.counters.append(change)
+
+
+def charge(changes: Changes, thread: Thread, message: Message, contract: Contract, at: datetime, reason: str) -> None:
+    """R01/R02: one credit from this month's balance, refused past the allotment (R03)."""
+    changes.ledger.append(ledger_entry(thread, message, LedgerKind.CHARGE, at, reason))
+    add_counter(
+        changes,
+        CounterChange(credits_key(thread.contract_id, at), 1, limit=contract.monthly_credits),
+    )
+
+
+def refund(changes: Changes, thread: Thread, message: Message, at: datetime, reason: str) -> Message:
+    """R04: return the credit charged for this attempt of the message, once, this month (R08)."""
+    if not message.credit_charged or message.credit_refunded:
+        return message
+    changes.ledger.append(ledger_entry(thread, message, LedgerKind.REFUND, at, reason))
+    add_counter(changes, CounterChange(credits_key(thread.contract_id, at), -1))
+    return replace(message, credit_refunded=True, refunds=message.refunds + 1)
+
+
+def count_send(changes: Changes, seat: Seat, at: datetime) -> None:
+    """R40: one more message today, refused past the seat's daily maximum."""
+    add_counter(
+        changes,
+        CounterChange(
+            sends_key(seat.recruiter_id, at),
+            1,
+            limit=seat.daily_limit,
+            expires_at=next_utc_midnight(at) + SEND_COUNTER_TTL,
+        ),
+    )
+
+
+def _expect_seat(changes: Changes, seat: Seat) -> None:
+    changes.expects.append(Expect("seat", seat.recruiter_id, seat.version))
+
+
+def _expect_contract(changes: Changes, contract: Contract) -> None:
+    changes.expects.append(Expect("contract", contract.contract_id, contract.version))
+
+
+def new_follow_up(thread_id: str, body: str, due: datetime, idempotency_key: str | None) -> Message:
+    return Message(
+        message_id=follow_up_message_id(thread_id),
+        kind=MessageKind.FOLLOW_UP,
+        body=body,
+        status=MessageStatus.SCHEDULED,
+        scheduled_for=due,
+        idempotency_key=idempotency_key,
+    )
+
+
+def send_first_message(
+    changes: Changes,
+    thread: Thread,
+    contract: Contract,
+    seat: Seat,
+    candidate_version: int,
+    now: datetime,
+) -> Thread:
+    """R01, R02, R40: the delivered thread and everything it pays for, in one commit."""
+    stored = changes.put_thread(thread, None)
+    charge(changes, stored, stored.initial, contract, now, "InMail sent")
+    if stored.follow_up is not None:
+        charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")
+        _expect_contract(changes, contract)  # R14: follow-ups still enabled at commit
+    count_send(changes, seat, now)
+    _expect_seat(changes, seat)  # R43: still not restricted at commit
+    changes.expects.append(Expect("candidate", thread.candidate_id, candidate_version))  # R44
+    return stored
+
+
+def fail_first_message(changes: Changes, thread: Thread, now: datetime) -> Thread:
+    """Delivery of the first message kept failing: FAILED and refunded (R26), and its
+    follow-up with it (R23). Each charge is recorded with its refund; in the same month
+    they cancel out, so no counter moves and nothing is sent today."""
+    initial = replace(
+        thread.initial,
+        status=MessageStatus.FAILED,
+        sent_at=None,
+        failure=Failure(FailureCode.TECHNICAL_ISSUE, now),
+        credit_refunded=True,
+        refunds=1,
+    )
+    follow_up = thread.follow_up
+    if follow_up is not None:
+        follow_up = replace(
+            follow_up,
+            status=MessageStatus.FAILED,
+            failure=Failure(FailureCode.INITIAL_MESSAGE_FAILED, now),
+            credit_refunded=True,
+            refunds=1,
+        )
+    stored = changes.put_thread(replace(thread, initial=initial, follow_up=follow_up), None)
+    changes.ledger += [
+        ledger_entry(stored, initial, LedgerKind.CHARGE, now, "InMail sent"),
+        ledger_entry(stored, initial, LedgerKind.REFUND, now, "first message failed: TECHNICAL_ISSUE"),
+    ]
+    if follow_up is not None:
+        changes.ledger += [
+            ledger_entry(stored, follow_up, LedgerKind.CHARGE, now, "follow-up scheduled"),
+            ledger_entry(stored, follow_up, LedgerKind.REFUND, now, "follow-up failed: INITIAL_MESSAGE_FAILED (R23)"),
+        ]
+    return stored
+
+
+def _require_open(thread: Thread) -> None:
+    if thread.replied_at is not None:
+        raise Refusal(ErrorCode.ALREADY_REPLIED, "The candidate has already replied.", ("input", "threadId"))
+    if thread.initial.status is MessageStatus.FAILED:
+        raise Refusal(
+            ErrorCode.INVALID_INPUT,
+            "The first message failed; no follow-up can be scheduled for it.",
+            ("input", "threadId"),
+        )
+
+
+def require_schedulable(thread: Thread) -> None:
+    """R10: at most one follow-up, set while the InMail has no reply."""
+    _require_open(thread)
+    if thread.follow_up is not None:
+        raise Refusal(ErrorCode.FOLLOW_UP_EXISTS, "This InMail already has a follow-up.", ("input", "threadId"))
+
+
+def require_reschedulable(thread: Thread) -> Message:
+    """R13: only a cancelled follow-up of an InMail with no reply."""
+    _require_open(thread)
+    fu = thread.follow_up
+    if fu is None or fu.status is not MessageStatus.CANCELLED:
+        raise Refusal(ErrorCode.NOT_CANCELLED, "Only a cancelled follow-up can be rescheduled.", ("input", "threadId"))
+    return fu
+
+
+def schedule_follow_up(
+    changes: Changes,
+    thread: Thread,
+    contract: Contract,
+    seat: Seat,
+    body: str,
+    due: datetime,
+    idempotency_key: str | None,
+    now: datetime,
+) -> Thread:
+    """R02, R10: the one follow-up of a thread, charged now."""
+    require_schedulable(thread)
+    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key))
+    stored = changes.put_thread(draft, thread)
+    assert stored.follow_up is not None
+    charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")
+    _expect_contract(changes, contract)
+    _expect_seat(changes, seat)
+    return stored
+
+
+def reschedule_follow_up(
+    changes: Changes, thread: Thread, contract: Contract, seat: Seat, due: datetime, now: datetime
+) -> Thread:
+    """R13, R29: a cancelled follow-up scheduled again, charged again."""
+    fu = require_reschedulable(thread)
+    again = replace(
+        fu,
+        status=MessageStatus.SCHEDULED,
+        attempt=fu.attempt + 1,
+        credit_charged=True,
+        credit_refunded=False,
+        charges=fu.charges + 1,
+        scheduled_for=due,
+        failure=None,
+        decision=None,
+    )
+    stored = changes.put_thread(replace(thread, follow_up=again, lease_owner=None, lease_expires_at=None), thread)
+    assert stored.follow_up is not None
+    charge(changes, stored, stored.follow_up, contract, now, "follow-up rescheduled")
+    _expect_contract(changes, contract)
+    _expect_seat(changes, seat)
+    return stored
+
+
+def cancel_follow_up(changes: Changes, thread: Thread, now: datetime) -> Thread:
+    """R13: the recruiter cancels a scheduled follow-up; its credit is refunded."""
+    fu = thread.scheduled_follow_up
+    if fu is None:
+        raise Refusal(ErrorCode.NOT_SCHEDULED, "There is no scheduled follow-up to cancel.", ("input", "threadId"))
+    cancelled = replace(fu, status=MessageStatus.CANCELLED, failure=None)
+    cancelled = refund(changes, thread, cancelled, now, "follow-up cancelled by the recruiter")
+    return changes.put_thread(replace(thread, follow_up=cancelled, lease_owner=None, lease_expires_at=None), thread)
+
+
+def reply(changes: Changes, thread: Thread, body: str, now: datetime) -> Thread:
+    """R05-R08: the candidate replies; the scheduled follow-up is deleted, credits refunded."""
+    if thread.replied_at is not None:
+        raise Refusal(ErrorCode.ALREADY_REPLIED, "You have already replied to this InMail.", ("input", "threadId"))
+    refunds = reply_refunds(thread, now)
+    initial = thread.initial
+    follow_up = thread.follow_up
+    if follow_up is not None and follow_up.status is MessageStatus.SCHEDULED:
+        # R05 (R20): never delivered; both credits back.
+        follow_up = replace(follow_up, status=MessageStatus.DELETED)
+        if refunds:
+            follow_up = refund(changes, thread, follow_up, now, "candidate replied before the follow-up (R05)")
+            initial = refund(changes, thread, initial, now, "candidate replied before the follow-up (R05)")
+    elif follow_up is not None and follow_up.status is MessageStatus.SENT:
+        # R06: one credit back, the follow-up's (the message that got the answer).
+        if refunds:
+            follow_up = refund(changes, thread, follow_up, now, "candidate replied after the follow-up (R06)")
+    elif refunds:
+        # R07: no live follow-up (none, or it was cancelled/failed and already refunded).
+        initial = refund(changes, thread, initial, now, "candidate replied (R07)")
+    replied = replace(
+        thread,
+        initial=initial,
+        follow_up=follow_up,
+        replied_at=now,
+        reply_body=body,
+        lease_owner=None,
+        lease_expires_at=None,
+    )
+    return changes.put_thread(replied, thread)
+
+
+# ---- the sweeper ------------------------------------------------------------------
+
+
+def claim(changes: Changes, thread: Thread, owner: str, now: datetime, lease: timedelta) -> Thread:
+    """R30: a sweep takes a due follow-up for itself until the lease expires."""
+    return changes.put_thread(replace(thread, lease_owner=owner, lease_expires_at=now + lease), thread)
+
+
+def settle_follow_up(changes: Changes, thread: Thread, decision: Decision, seat: Seat | None, now: datetime) -> Thread:
+    """Apply the sweeper's decision: deliver (counting the day's send), or fail, cancel or
+    delete with the refund and the reason kept on the message."""
+    fu = thread.follow_up
+    assert fu is not None and fu.status is MessageStatus.SCHEDULED
+    if decision.outcome is MessageStatus.SENT:
+        assert seat is not None
+        settled = replace(fu, status=MessageStatus.SENT, sent_at=now, decision=decision)
+        count_send(changes, seat, now)
+    else:
+        failure = Failure(decision.code, now) if decision.code is not None else None
+        settled = replace(fu, status=decision.outcome, failure=failure, decision=decision)
+        reason = (
+            f"follow-up {decision.outcome.value.lower()}: {decision.code.value} ({decision.rule})"
+            if decision.code
+            else f"candidate replied before the follow-up ({decision.rule})"
+        )
+        settled = refund(changes, thread, settled, now, reason)
+    return changes.put_thread(replace(thread, follow_up=settled, lease_owner=None, lease_expires_at=None), thread)

@@ -1,0 +1,21 @@
+"""Lambda entry point of the GraphQL API (API Gateway HTTP API, payload v2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.logging import correlation_paths
+from mangum import Mangum
+
+from ..api.app import create_app
+from ..config import Settings
+from ..observability import logger
+from ..wiring import build_deps
+
+settings = Settings.from_env()
+_app = Mangum(create_app(build_deps(settings), settings), lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return _app(event, context)

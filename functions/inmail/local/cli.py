@@ -1,0 +1,190 @@
+"""`inmail serve | token | sweep`: the local stack (see contract/RUNTIME.md)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from ..config import AuthMode, Settings
+
+log = logging.getLogger("inmail")
+
+SECRET_FILE = "jwt-secret"
+SWEEP_EVERY_SECONDS = 60
+SNAPSHOT_EVERY_SECONDS = 60
+
+
+def _endpoint(args: argparse.Namespace) -> str:
+    """First found: --dynamodb-endpoint, AWS_ENDPOINT_URL_DYNAMODB, --dynamodb-port."""
+    return (
+        args.dynamodb_endpoint
+        or os.environ.get("AWS_ENDPOINT_URL_DYNAMODB")
+        or f"http://127.0.0.1:{args.dynamodb_port}"
+    )
+
+
+def _local_settings(endpoint: str, data_dir: Path) -> Settings:
+    return replace(
+        Settings.from_env(),
+        dynamodb_endpoint=endpoint,
+        auth_mode=AuthMode.LOCAL,
+        local_secret_file=str(data_dir / SECRET_FILE),
+    )
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    from ..api.auth import issue_local_token, load_or_create_secret
+    from ..domain.model import Role
+
+    roles = args.role or []
+    unknown = [r for r in roles if r not in {x.value for x in Role}]
+    if not roles or unknown:
+        print(f"--role must be one of {', '.join(r.value for r in Role)}", file=sys.stderr)
+        return 2
+    secret = load_or_create_secret(Path(args.data_dir) / SECRET_FILE)
+    ttl = timedelta(hours=args.ttl_hours)
+    print(issue_local_token(secret, args.sub, roles, args.contract, ttl))
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..services.sweep import run_sweep
+    from ..wiring import build_deps
+    from .engine import local_credentials
+
+    local_credentials()
+    now = datetime.fromisoformat(args.now.replace("Z", "+00:00")) if args.now else datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    settings = _local_settings(_endpoint(args), Path(args.data_dir))
+    deps = build_deps(settings)
+    summary = run_sweep(deps, now, f"cli-{uuid.uuid4()}", workers=settings.sweep_workers)
+    print(json.dumps(summary.to_dict()))
+    return 0
+
+
+def _every(seconds: float, stop: threading.Event, work: Callable[[], object], name: str) -> threading.Thread:
+    def loop() -> None:
+        while not stop.wait(seconds):
+            try:
+                work()
+            except Exception:  # keep the loop alive; the next round retries
+                log.exception("%s failed", name)
+
+    thread = threading.Thread(target=loop, name=name, daemon=True)
+    thread.start()
+    return thread
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from ..api.app import create_app
+    from ..services.sweep import run_sweep
+    from ..store.tables import ensure_tables
+    from ..wiring import build_deps
+    from .engine import EmbeddedEngine, Snapshots, local_credentials
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    local_credentials()
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    engine: EmbeddedEngine | None = None
+    snapshots: Snapshots | None = None
+    endpoint = args.dynamodb_endpoint
+    if endpoint is None:
+        engine = EmbeddedEngine(args.dynamodb_port)
+        engine.start()
+        endpoint = engine.endpoint
+    stop = threading.Event()
+    try:
+        settings = _local_settings(endpoint, data_dir)
+        ensure_tables(settings)
+        if engine is not None:
+            snapshots = Snapshots(settings, data_dir)
+            restored = snapshots.load()
+            log.info("restored %d items from %s", restored, snapshots.path)
+            _every(SNAPSHOT_EVERY_SECONDS, stop, snapshots.save, "snapshot")
+        deps = build_deps(settings)
+        if not args.no_sweeper:
+
+            def sweep() -> None:
+                summary = run_sweep(deps, datetime.now(UTC), f"local-{uuid.uuid4()}")
+                log.info("sweep: %s", json.dumps(summary.to_dict()))
+
+            _every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper")
+        app = create_app(deps, settings)
+        url = f"http://127.0.0.1:{args.port}/graphql"
+        print(
+            f"InMail follow-ups, local stack\n"
+            f"  GraphQL API and playground: {url}\n"
+            f"  DynamoDB endpoint:          {endpoint}"
+            f"{' (embedded, data in ' + str(data_dir) + ')' if engine else ''}\n"
+            f"  Sweeper:                    {'off' if args.no_sweeper else 'every 60 s'}\n"
+            f"  A token for the playground's headers pane:\n"
+            f"    .venv/bin/inmail token --sub ops --role OPERATOR\n"
+            f'    then {{"Authorization": "Bearer <token>"}}\n'
+            f"  Stop with Ctrl-C.",
+            flush=True,
+        )
+        config = uvicorn.Config(app, host="127.0.0.1", port=args.port, lifespan="off", log_level="info")
+        uvicorn.Server(config).run()
+    finally:
+        stop.set()
+        if snapshots is not None:
+            try:
+                saved = snapshots.save()
+                log.info("saved %d items to %s", saved, snapshots.path)
+            except Exception:
+                log.exception("final snapshot failed")
+        if engine is not None:
+            engine.stop()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="inmail", description="InMail follow-ups: the local stack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the API, the sweeper and an embedded DynamoDB")
+    serve.add_argument("--port", type=int, default=3000)
+    serve.add_argument("--dynamodb-port", type=int, default=8000)
+    serve.add_argument("--data-dir", default=".data")
+    serve.add_argument("--no-sweeper", action="store_true")
+    serve.add_argument("--dynamodb-endpoint", default=None, help="use this DynamoDB; start no engine")
+    serve.set_defaults(run=cmd_serve)
+
+    token = sub.add_parser("token", help="print a bearer token the local server accepts")
+    token.add_argument("--sub", required=True)
+    token.add_argument("--role", action="append", help="RECRUITER, CONTRACT_ADMIN, CANDIDATE or OPERATOR")
+    token.add_argument("--contract", default=None)
+    token.add_argument("--data-dir", default=".data")
+    token.add_argument("--ttl-hours", type=float, default=12.0)
+    token.set_defaults(run=cmd_token)
+
+    sweep = sub.add_parser("sweep", help="run one sweep and print its JSON summary")
+    sweep.add_argument("--now", default=None, help="ISO-8601 time the sweep runs at (default: now)")
+    sweep.add_argument("--dynamodb-endpoint", default=None)
+    sweep.add_argument("--dynamodb-port", type=int, default=8000)
+    sweep.add_argument("--data-dir", default=".data")
+    sweep.set_defaults(run=cmd_sweep)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    code: int = args.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""The embedded DynamoDB engine of `inmail serve`: moto's server on loopback, with its
+data saved to the data dir (on a clean stop and every minute) and loaded at start."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+from ..config import Settings
+from ..store.tables import table_names
+
+log = logging.getLogger(__name__)
+
+SNAPSHOT_FILE = "dynamodb-snapshot.json"
+
+
+def local_credentials() -> None:
+    """moto accepts any credentials; boto3 needs some to sign with."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+
+
+class EmbeddedEngine:
+    def __init__(self, port: int):
+        from moto.server import ThreadedMotoServer
+
+        self.port = port
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self._server.start()
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+def _client(settings: Settings) -> Any:
+    return boto3.client("dynamodb", region_name=settings.region, endpoint_url=settings.dynamodb_endpoint)
+
+
+class Snapshots:
+    """Whole-table snapshots in DynamoDB JSON, written atomically (temp file + rename)."""
+
+    def __init__(self, settings: Settings, data_dir: Path):
+        self.settings = settings
+        self.path = data_dir / SNAPSHOT_FILE
+        self._lock = threading.Lock()
+
+    def save(self) -> int:
+        client = _client(self.settings)
+        tables: dict[str, list[dict[str, Any]]] = {}
+        count = 0
+        for name in table_names(self.settings):
+            items: list[dict[str, Any]] = []
+            for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
+                items.extend(page["Items"])
+            tables[name] = items
+            count += len(items)
+        with self._lock:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(".tmp")
+            with tmp.open("w") as f:
+                json.dump({"version": 1, "tables": tables}, f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        return count
+
+    def load(self) -> int:
+        if not self.path.exists():
+            return 0
+        data = json.loads(self.path.read_text())
+        client = _client(self.settings)
+        count = 0
+        for name, items in data.get("tables", {}).items():
+            for start in range(0, len(items), 25):
+                batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+                request: dict[str, Any] = {name: batch}
+                while request:
+                    response = client.batch_write_item(RequestItems=request)
+                    request = response.get("UnprocessedItems") or {}
+            count += len(items)
+        return count

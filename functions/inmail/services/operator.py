@@ -1,0 +1,109 @@
+"""Operator use cases: provisioning, trust and safety, profile service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..domain import rules
+from ..domain.errors import Conflict, ErrorCode, Refusal
+from ..domain.model import Candidate, Changes, Contract, Principal, Seat
+from . import access
+from .deps import Deps, commit_or_technical_issue, retry_on_conflict
+
+MAX_MONTHLY_CREDITS = 1_000_000
+MAX_DAILY_LIMIT = 10_000
+
+
+@dataclass(frozen=True)
+class NewContract:
+    contract_id: str
+    name: str
+    monthly_credits: int
+    max_daily_limit: int
+    follow_ups_enabled: bool = True
+
+
+def create_contract(deps: Deps, principal: Principal, new: NewContract) -> Contract:
+    access.require_operator(principal)
+    rules.check_id(new.contract_id, ("input", "id"), "id")
+    rules.check_text(new.name, ("input", "name"), 1, rules.NAME_MAX, "Name")
+    rules.check_range(new.monthly_credits, ("input", "monthlyCredits"), 0, MAX_MONTHLY_CREDITS, "monthlyCredits")
+    rules.check_range(new.max_daily_limit, ("input", "maxDailyLimit"), 1, MAX_DAILY_LIMIT, "maxDailyLimit")
+    contract = Contract(
+        contract_id=new.contract_id,
+        name=new.name,
+        monthly_credits=new.monthly_credits,
+        max_daily_limit=new.max_daily_limit,
+        follow_ups_enabled=new.follow_ups_enabled,
+        follow_ups_changed_by=principal.subject,
+        follow_ups_changed_at=deps.clock.now(),
+        version=1,
+    )
+    try:
+        commit_or_technical_issue(deps, Changes(contracts=[(contract, None)]))
+    except Conflict as exc:
+        raise Refusal(ErrorCode.CONFLICT, "A contract with this id exists.", ("input", "id")) from exc
+    return contract
+
+
+@dataclass(frozen=True)
+class NewSeat:
+    contract_id: str
+    recruiter_id: str
+    admin: bool = False
+    daily_limit: int | None = None
+
+
+def add_seat(deps: Deps, principal: Principal, new: NewSeat) -> Seat:
+    """A recruiter holds a seat on exactly one contract: a second seat is a CONFLICT."""
+    access.require_operator(principal)
+    rules.check_id(new.contract_id, ("input", "contractId"), "contractId")
+    rules.check_id(new.recruiter_id, ("input", "recruiterId"), "recruiterId")
+    contract = deps.store.get_contract(new.contract_id)
+    if contract is None:
+        raise Refusal(ErrorCode.NOT_FOUND, "No such contract.", ("input", "contractId"))
+    daily_limit = contract.max_daily_limit if new.daily_limit is None else new.daily_limit
+    rules.check_range(daily_limit, ("input", "dailyLimit"), 1, contract.max_daily_limit, "dailyLimit")
+    seat = Seat(
+        recruiter_id=new.recruiter_id,
+        contract_id=new.contract_id,
+        daily_limit=daily_limit,
+        admin=new.admin,
+        version=1,
+    )
+    try:
+        commit_or_technical_issue(deps, Changes(seats=[(seat, None)]))
+    except Conflict as exc:
+        raise Refusal(ErrorCode.CONFLICT, "This recruiter already has a seat.", ("input", "recruiterId")) from exc
+    return seat
+
+
+def upsert_candidate(deps: Deps, principal: Principal, candidate_id: str, name: str, deleted: bool) -> Candidate:
+    access.require_operator(principal)
+    rules.check_id(candidate_id, ("input", "candidateId"), "candidateId")
+    rules.check_text(name, ("input", "name"), 1, rules.NAME_MAX, "Name")
+
+    def attempt() -> Candidate:
+        existing = deps.store.get_candidate(candidate_id)
+        version = existing.version if existing else 0
+        candidate = Candidate(candidate_id, name, deleted, version + 1)
+        expected = existing.version if existing else None
+        commit_or_technical_issue(deps, Changes(candidates=[(candidate, expected)]))
+        return candidate
+
+    return retry_on_conflict(attempt)
+
+
+def set_recruiter_restricted(deps: Deps, principal: Principal, recruiter_id: str, restricted: bool) -> Seat:
+    access.require_operator(principal)
+    rules.check_id(recruiter_id, ("input", "recruiterId"), "recruiterId")
+
+    def attempt() -> Seat:
+        seat = deps.store.get_seat(recruiter_id)
+        if seat is None:
+            raise Refusal(ErrorCode.NOT_FOUND, "No such recruiter.", ("input", "recruiterId"))
+        updated = replace(seat, restricted=restricted, version=seat.version + 1)
+        commit_or_technical_issue(deps, Changes(seats=[(updated, seat.version)]))
+        return updated
+
+    return retry_on_conflict(attempt)

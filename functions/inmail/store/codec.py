@@ -1,0 +1,148 @@
+"""Thread <-> JSON document. Times are ISO-8601 in UTC."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain.model import (
+    Check,
+    Decision,
+    Failure,
+    FailureCode,
+    Message,
+    MessageKind,
+    MessageStatus,
+    Thread,
+)
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat() if at is not None else None
+
+
+def parse(raw: str | None) -> datetime | None:
+    return datetime.fromisoformat(raw) if raw else None
+
+
+def _decision_to(d: Decision | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "outcome": d.outcome.value,
+        "rule": d.rule,
+        "code": d.code.value if d.code else None,
+        "checks": [[c.rule, c.name, c.holds, c.detail] for c in d.checks],
+        "at": iso(d.at),
+        "sweep": d.sweep_id,
+    }
+
+
+def _decision_from(raw: dict[str, Any] | None) -> Decision | None:
+    if raw is None:
+        return None
+    at = parse(raw["at"])
+    assert at is not None
+    return Decision(
+        outcome=MessageStatus(raw["outcome"]),
+        rule=raw["rule"],
+        code=FailureCode(raw["code"]) if raw["code"] else None,
+        checks=tuple(Check(r, n, bool(h), d) for r, n, h, d in raw["checks"]),
+        at=at,
+        sweep_id=raw["sweep"],
+    )
+
+
+def _message_to(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.message_id,
+        "kind": m.kind.value,
+        "body": m.body,
+        "status": m.status.value,
+        "attempt": m.attempt,
+        "charged": m.credit_charged,
+        "refunded": m.credit_refunded,
+        "charges": m.charges,
+        "refunds": m.refunds,
+        "scheduledFor": iso(m.scheduled_for),
+        "sentAt": iso(m.sent_at),
+        "failure": None if m.failure is None else [m.failure.code.value, iso(m.failure.at)],
+        "decision": _decision_to(m.decision),
+        "idempotencyKey": m.idempotency_key,
+    }
+
+
+def _message_from(raw: dict[str, Any]) -> Message:
+    failure = None
+    if raw["failure"] is not None:
+        failure_at = parse(raw["failure"][1])
+        assert failure_at is not None
+        failure = Failure(FailureCode(raw["failure"][0]), failure_at)
+    return Message(
+        message_id=raw["id"],
+        kind=MessageKind(raw["kind"]),
+        body=raw["body"],
+        status=MessageStatus(raw["status"]),
+        attempt=int(raw["attempt"]),
+        credit_charged=bool(raw["charged"]),
+        credit_refunded=bool(raw["refunded"]),
+        charges=int(raw["charges"]),
+        refunds=int(raw["refunds"]),
+        scheduled_for=parse(raw["scheduledFor"]),
+        sent_at=parse(raw["sentAt"]),
+        failure=failure,
+        decision=_decision_from(raw["decision"]),
+        idempotency_key=raw["idempotencyKey"],
+    )
+
+
+def thread_to_document(t: Thread) -> str:
+    return json.dumps(
+        {
+            "subject": t.subject,
+            "createdAt": iso(t.created_at),
+            "initial": _message_to(t.initial),
+            "followUp": _message_to(t.follow_up) if t.follow_up else None,
+            "repliedAt": iso(t.replied_at),
+            "replyBody": t.reply_body,
+            "requestHash": t.request_hash,
+            "leaseOwner": t.lease_owner,
+            "leaseExpiresAt": iso(t.lease_expires_at),
+        },
+        separators=(",", ":"),
+    )
+
+
+def thread_from_document(
+    thread_id: str, contract_id: str, recruiter_id: str, candidate_id: str, version: int, doc: str
+) -> Thread:
+    raw = json.loads(doc)
+    created = parse(raw["createdAt"])
+    assert created is not None
+    return Thread(
+        thread_id=thread_id,
+        contract_id=contract_id,
+        recruiter_id=recruiter_id,
+        candidate_id=candidate_id,
+        subject=raw["subject"],
+        created_at=created,
+        initial=_message_from(raw["initial"]),
+        follow_up=_message_from(raw["followUp"]) if raw["followUp"] else None,
+        replied_at=parse(raw["repliedAt"]),
+        reply_body=raw["replyBody"],
+        request_hash=raw["requestHash"],
+        lease_owner=raw["leaseOwner"],
+        lease_expires_at=parse(raw["leaseExpiresAt"]),
+        version=version,
+    )
+
+
+def sortable(at: datetime) -> str:
+    """Fixed-width UTC text, so that string order is time order."""
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def created_key(t: Thread) -> str:
+    """Sort key for newest-first listings: time, then id to break ties."""
+    return f"{sortable(t.created_at)}#{t.thread_id}"

@@ -1,0 +1,441 @@
+"""The Store port on DynamoDB through PynamoDB. DynamoDB errors become domain errors here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import zlib
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pynamodb.attributes import Attribute
+from pynamodb.connection import Connection
+from pynamodb.exceptions import (
+    PutError,
+    PynamoDBException,
+    TransactWriteError,
+    UpdateError,
+)
+from pynamodb.expressions.condition import Condition
+from pynamodb.models import Model
+from pynamodb.transactions import TransactWrite
+
+from ..config import Settings
+from ..domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
+from ..domain.model import (
+    Candidate,
+    Changes,
+    Contract,
+    CounterChange,
+    LedgerEntry,
+    LedgerKind,
+    Page,
+    Seat,
+    Thread,
+)
+from ..domain.ports import LedgerIndex, ThreadIndex
+from ..services.queries import invalid_cursor
+from . import codec
+from .models import (
+    CandidateModel,
+    ContractModel,
+    CounterModel,
+    LedgerModel,
+    SeatModel,
+    ThreadModel,
+    configure,
+)
+
+TRANSIENT_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "ThrottlingError",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "TransactionConflictException",
+        "TransactionConflict",
+        "TransactionInProgressException",
+    }
+)
+M = TypeVar("M", bound=Model)
+
+CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "ConditionalCheckFailed"})
+
+
+def due_shard(thread_id: str, shards: int) -> str:
+    return str(zlib.crc32(thread_id.encode()) % shards)
+
+
+class DynamoStore:
+    def __init__(self, settings: Settings):
+        configure(settings)
+        self._settings = settings
+        self._connection = Connection(
+            region=settings.region,
+            host=settings.dynamodb_endpoint,
+            max_retry_attempts=settings.dynamodb_max_retries,
+        )
+        self.shards = settings.due_shards
+
+    # ---- reads ------------------------------------------------------------------
+
+    def get_contract(self, contract_id: str) -> Contract | None:
+        m = self._get(ContractModel, contract_id)
+        if m is None:
+            return None
+        return Contract(
+            contract_id=m.contract_id,
+            name=m.name,
+            monthly_credits=int(m.monthly_credits),
+            max_daily_limit=int(m.max_daily_limit),
+            follow_ups_enabled=bool(m.follow_ups_enabled),
+            follow_ups_changed_by=m.follow_ups_changed_by,
+            follow_ups_changed_at=codec.parse(m.follow_ups_changed_at),
+            version=int(m.version),
+        )
+
+    def get_seat(self, recruiter_id: str) -> Seat | None:
+        m = self._get(SeatModel, recruiter_id)
+        if m is None:
+            return None
+        return Seat(
+            recruiter_id=m.recruiter_id,
+            contract_id=m.contract_id,
+            daily_limit=int(m.daily_limit),
+            admin=bool(m.admin),
+            restricted=bool(m.restricted),
+            version=int(m.version),
+        )
+
+    def get_candidate(self, candidate_id: str) -> Candidate | None:
+        m = self._get(CandidateModel, candidate_id)
+        if m is None:
+            return None
+        return Candidate(m.candidate_id, m.name, bool(m.deleted), int(m.version))
+
+    def get_thread(self, thread_id: str) -> Thread | None:
+        m = self._get(ThreadModel, thread_id)
+        return None if m is None else _thread_from(m)
+
+    def get_counter(self, key: str) -> int:
+        m = self._get(CounterModel, key)
+        return 0 if m is None or m.used is None else int(m.used)
+
+    def _get(self, model: type[M], key: str) -> M | None:
+        with _mapped_errors():
+            try:
+                return model.get(key, consistent_read=True)
+            except model.DoesNotExist:
+                return None
+
+    # ---- listings -----------------------------------------------------------------
+
+    def list_threads(self, index: ThreadIndex, key: str, first: int, after: str | None) -> Page[Thread]:
+        gsi: Any = {
+            ThreadIndex.RECRUITER: ThreadModel.by_recruiter,
+            ThreadIndex.CONTRACT: ThreadModel.by_contract,
+            ThreadIndex.INBOX: ThreadModel.inbox,
+            ThreadIndex.AWAITING: ThreadModel.awaiting,
+        }[index]
+        hash_attr = {
+            ThreadIndex.RECRUITER: "recruiter_id",
+            ThreadIndex.CONTRACT: "contract_id",
+            ThreadIndex.INBOX: "inbox_candidate_id",
+            ThreadIndex.AWAITING: "awaiting_recruiter_id",
+        }[index]
+        key_attrs = ("thread_id", hash_attr, "created_key")
+        items, cursors, more = self._page(gsi.query, key, hash_attr, key_attrs, first, after)
+        return Page([_thread_from(m) for m in items], cursors, more)
+
+    def list_ledger(self, index: LedgerIndex, key: str, first: int, after: str | None) -> Page[LedgerEntry]:
+        gsi: Any = LedgerModel.by_contract if index is LedgerIndex.CONTRACT else LedgerModel.by_recruiter
+        hash_attr = "contract_id" if index is LedgerIndex.CONTRACT else "recruiter_id"
+        items, cursors, more = self._page(gsi.query, key, hash_attr, ("entry_id", hash_attr, "at_key"), first, after)
+        return Page([_entry_from(m) for m in items], cursors, more)
+
+    def _page(
+        self,
+        query: Callable[..., Iterator[Any]],
+        key: str,
+        hash_attr: str,
+        key_attrs: tuple[str, ...],
+        first: int,
+        after: str | None,
+    ) -> tuple[list[Any], list[str], bool]:
+        """Newest first; one item more than asked tells whether a next page exists."""
+        start = _decode_cursor(after, key, hash_attr, key_attrs) if after else None
+        with _mapped_errors():
+            results = list(
+                query(
+                    key,
+                    scan_index_forward=False,
+                    limit=first + 1,
+                    page_size=first + 1,
+                    last_evaluated_key=start,
+                )
+            )
+        more = len(results) > first
+        items = results[:first]
+        return items, [_encode_cursor(m, key_attrs) for m in items], more
+
+    def due_thread_ids(self, shard: int, now: datetime, limit: int) -> list[str]:
+        with _mapped_errors():
+            return [
+                m.thread_id
+                for m in ThreadModel.due.query(
+                    str(shard),
+                    ThreadModel.due_at <= codec.sortable(now),
+                    limit=limit,
+                    page_size=min(limit, 1000),
+                )
+            ]
+
+    # ---- writes -------------------------------------------------------------------
+
+    def commit(self, changes: Changes) -> None:
+        """One TransactWriteItems for everything; a single write goes alone (cheaper)."""
+        ops: list[tuple[str, Callable[[TransactWrite], None], Callable[[], None]]] = []
+        for thread, expected in changes.threads:
+            model = self._thread_model(thread)
+            cond = _version_condition(ThreadModel, expected)
+            ops.append(("thread", _tx_save(model, cond), _direct_save(model, cond)))
+        for contract, expected in changes.contracts:
+            cm = _contract_model(contract)
+            cond = _version_condition(ContractModel, expected)
+            ops.append(("contract", _tx_save(cm, cond), _direct_save(cm, cond)))
+        for seat, expected in changes.seats:
+            sm = _seat_model(seat)
+            cond = _version_condition(SeatModel, expected)
+            ops.append(("seat", _tx_save(sm, cond), _direct_save(sm, cond)))
+        for candidate, expected in changes.candidates:
+            cdm = CandidateModel(
+                candidate.candidate_id,
+                version=candidate.version,
+                name=candidate.name,
+                deleted=candidate.deleted,
+            )
+            cond = _version_condition(CandidateModel, expected)
+            ops.append(("candidate", _tx_save(cdm, cond), _direct_save(cdm, cond)))
+        for entry in changes.ledger:
+            lm = _entry_model(entry)
+            cond = LedgerModel.entry_id.does_not_exist()
+            ops.append(("ledger", _tx_save(lm, cond), _direct_save(lm, cond)))
+        for counter in changes.counters:
+            ops.append((f"counter:{counter.key}", *_counter_ops(counter)))
+        for expect in changes.expects:
+            model_cls: Any = {"contract": ContractModel, "seat": SeatModel, "candidate": CandidateModel}[expect.entity]
+            cond = model_cls.version == expect.version
+            ops.append((expect.entity, _tx_check(model_cls, expect.key, cond), _nothing))
+        if len(ops) == 1:
+            label, _, direct = ops[0]
+            with _mapped_errors([label]):
+                direct()
+            return
+        with _mapped_errors([label for label, _, _ in ops]), TransactWrite(connection=self._connection) as tx:
+            for _, add, _ in ops:
+                add(tx)
+
+    def _thread_model(self, t: Thread) -> ThreadModel:
+        fu = t.scheduled_follow_up
+        awaiting = t.status.value == "AWAITING_REPLY"
+        return ThreadModel(
+            t.thread_id,
+            version=t.version,
+            contract_id=t.contract_id,
+            recruiter_id=t.recruiter_id,
+            candidate_id=t.candidate_id,
+            created_key=codec.created_key(t),
+            follow_up_status=t.follow_up.status.value if t.follow_up else None,
+            inbox_candidate_id=t.candidate_id if t.initial.status.value == "SENT" else None,
+            awaiting_recruiter_id=t.recruiter_id if awaiting else None,
+            due_shard=due_shard(t.thread_id, self.shards) if fu else None,
+            due_at=codec.sortable(fu.scheduled_for) if fu and fu.scheduled_for else None,
+            document=codec.thread_to_document(t),
+        )
+
+
+class StoreDelivery:
+    """Delivery into the candidate's inbox = committing the delivered state (see ports)."""
+
+    def __init__(self, store: DynamoStore):
+        self._store = store
+
+    def deliver(self, changes: Changes) -> None:
+        try:
+            self._store.commit(changes)
+        except TransientStoreError as exc:
+            raise TransientDeliveryError(str(exc)) from exc
+
+
+# ---- helpers ----------------------------------------------------------------------
+
+
+def _version_condition(model: Any, expected: int | None) -> Condition:
+    if expected is None:
+        attr: Attribute[Any] = model._hash_key_attribute()
+        return attr.does_not_exist()
+    cond: Condition = model.version == expected
+    return cond
+
+
+def _tx_save(model: Model, cond: Condition) -> Callable[[TransactWrite], None]:
+    return lambda tx: tx.save(model, condition=cond)
+
+
+def _direct_save(model: Model, cond: Condition) -> Callable[[], None]:
+    def save() -> None:
+        model.save(condition=cond, add_version_condition=False)
+
+    return save
+
+
+def _tx_check(model_cls: Any, key: str, cond: Condition) -> Callable[[TransactWrite], None]:
+    return lambda tx: tx.condition_check(model_cls, key, condition=cond)
+
+
+def _nothing() -> None:
+    """A condition check alone writes nothing."""
+
+
+def _counter_ops(change: CounterChange) -> tuple[Callable[[TransactWrite], None], Callable[[], None]]:
+    cond: Condition | None = None
+    if change.limit is not None and change.delta > 0:
+        if change.limit < change.delta:
+            raise LimitExceeded(change.key)
+        cond = CounterModel.used.does_not_exist() | (CounterModel.used <= change.limit - change.delta)
+    actions: list[Any] = [CounterModel.used.add(change.delta)]
+    if change.expires_at is not None:
+        actions.append(CounterModel.expires_at.set(int(change.expires_at.timestamp())))
+    item = CounterModel(change.key)
+
+    def direct() -> None:
+        item.update(actions=actions, condition=cond, add_version_condition=False)
+
+    return (lambda tx: tx.update(item, actions=actions, condition=cond)), direct
+
+
+def _contract_model(c: Contract) -> ContractModel:
+    return ContractModel(
+        c.contract_id,
+        version=c.version,
+        name=c.name,
+        monthly_credits=c.monthly_credits,
+        max_daily_limit=c.max_daily_limit,
+        follow_ups_enabled=c.follow_ups_enabled,
+        follow_ups_changed_by=c.follow_ups_changed_by,
+        follow_ups_changed_at=codec.iso(c.follow_ups_changed_at),
+    )
+
+
+def _seat_model(s: Seat) -> SeatModel:
+    return SeatModel(
+        s.recruiter_id,
+        version=s.version,
+        contract_id=s.contract_id,
+        daily_limit=s.daily_limit,
+        admin=s.admin,
+        restricted=s.restricted,
+    )
+
+
+def _entry_model(e: LedgerEntry) -> LedgerModel:
+    return LedgerModel(
+        e.entry_id,
+        kind=e.kind.value,
+        amount=e.amount,
+        contract_id=e.contract_id,
+        recruiter_id=e.recruiter_id,
+        thread_id=e.thread_id,
+        message_id=e.message_id,
+        reason=e.reason,
+        at=codec.iso(e.at),
+        at_key=f"{codec.sortable(e.at)}#{e.entry_id}",
+    )
+
+
+def _entry_from(m: LedgerModel) -> LedgerEntry:
+    at = codec.parse(m.at)
+    assert at is not None
+    return LedgerEntry(
+        entry_id=m.entry_id,
+        kind=LedgerKind(m.kind),
+        amount=int(m.amount),
+        contract_id=m.contract_id,
+        recruiter_id=m.recruiter_id,
+        thread_id=m.thread_id,
+        message_id=m.message_id,
+        reason=m.reason,
+        at=at,
+    )
+
+
+def _thread_from(m: ThreadModel) -> Thread:
+    return codec.thread_from_document(
+        m.thread_id, m.contract_id, m.recruiter_id, m.candidate_id, int(m.version), m.document
+    )
+
+
+def _encode_cursor(model: Model, key_attrs: tuple[str, ...]) -> str:
+    raw = {name: getattr(model, name) for name in key_attrs}
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, key: str, hash_attr: str, key_attrs: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """A cursor names a position inside the caller's own partition, nothing else."""
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise invalid_cursor() from exc
+    valid = (
+        isinstance(raw, dict)
+        and set(raw) == set(key_attrs)
+        and all(isinstance(v, str) and 0 < len(v) <= 512 for v in raw.values())
+        and raw[hash_attr] == key
+    )
+    if not valid:
+        raise invalid_cursor()
+    return {name: {"S": raw[name]} for name in key_attrs}
+
+
+def _refused(label: str, exc: Exception) -> Exception:
+    """A condition failed: a counter's limit, or a version/id someone else moved."""
+    if label.startswith("counter:"):
+        return LimitExceeded(label.removeprefix("counter:"))
+    return Conflict(label)
+
+
+def _transient(codes: set[str], cause: str | None) -> bool:
+    """Throttling, 5xx and transaction conflicts may pass; no code means no answer at all."""
+    return bool(codes & TRANSIENT_CODES) or not cause
+
+
+@contextmanager
+def _mapped_errors(labels: list[str] | None = None) -> Iterator[None]:
+    """DynamoDB's answers, in the domain's words."""
+    labels = labels or [""]
+    try:
+        yield
+    except TransactWriteError as exc:
+        reasons = exc.cancellation_reasons or []
+        for i, reason in enumerate(reasons):
+            if reason is not None and reason.code in CONDITION_FAILED:
+                raise _refused(labels[i] if i < len(labels) else "", exc) from exc
+        codes = {r.code for r in reasons if r is not None} | {exc.cause_response_code or ""}
+        if _transient(codes, exc.cause_response_code):
+            raise TransientStoreError(str(codes)) from exc
+        raise
+    except (PutError, UpdateError) as exc:
+        if exc.cause_response_code in CONDITION_FAILED:
+            raise _refused(labels[0], exc) from exc
+        if _transient({exc.cause_response_code or ""}, exc.cause_response_code):
+            raise TransientStoreError(str(exc.cause_response_code)) from exc
+        raise
+    except PynamoDBException as exc:
+        if _transient({exc.cause_response_code or ""}, exc.cause_response_code):
+            raise TransientStoreError(str(exc.cause_response_code)) from exc
+        raise

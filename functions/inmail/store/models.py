@@ -1,0 +1,222 @@
+"""PynamoDB models: the tables template.yaml deploys (a contract test keeps them equal)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.models import Model
+
+from ..config import Settings
+
+# Index names are part of the IAM policy and of template.yaml.
+RECRUITER_INDEX = "by-recruiter"
+CONTRACT_INDEX = "by-contract"
+INBOX_INDEX = "inbox"
+AWAITING_INDEX = "awaiting-reply"
+DUE_INDEX = "due"
+
+
+class _Base(Model):
+    class Meta:
+        abstract = True
+        billing_mode = "PAY_PER_REQUEST"
+
+
+class ContractModel(_Base):
+    class Meta(_Base.Meta):
+        table_name = "inmail-contracts"
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    name = UnicodeAttribute()
+    monthly_credits = NumberAttribute()
+    max_daily_limit = NumberAttribute()
+    follow_ups_enabled = BooleanAttribute()
+    follow_ups_changed_by = UnicodeAttribute(null=True)
+    follow_ups_changed_at = UnicodeAttribute(null=True)
+
+
+class SeatModel(_Base):
+    class Meta(_Base.Meta):
+        table_name = "inmail-seats"
+
+    recruiter_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    contract_id = UnicodeAttribute()
+    daily_limit = NumberAttribute()
+    admin = BooleanAttribute()
+    restricted = BooleanAttribute()
+
+
+class CandidateModel(_Base):
+    class Meta(_Base.Meta):
+        table_name = "inmail-candidates"
+
+    candidate_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    name = UnicodeAttribute()
+    deleted = BooleanAttribute()
+
+
+class _ByRecruiter(GlobalSecondaryIndex["ThreadModel"]):
+    class Meta:
+        index_name = RECRUITER_INDEX
+        projection = AllProjection()
+
+    recruiter_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _ByContract(GlobalSecondaryIndex["ThreadModel"]):
+    class Meta:
+        index_name = CONTRACT_INDEX
+        projection = AllProjection()
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _Inbox(GlobalSecondaryIndex["ThreadModel"]):
+    """Sparse: present once the first message was delivered."""
+
+    class Meta:
+        index_name = INBOX_INDEX
+        projection = AllProjection()
+
+    inbox_candidate_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _Awaiting(GlobalSecondaryIndex["ThreadModel"]):
+    """Sparse: present while the thread awaits a reply (R61)."""
+
+    class Meta:
+        index_name = AWAITING_INDEX
+        projection = AllProjection()
+
+    awaiting_recruiter_id = UnicodeAttribute(hash_key=True)
+    created_key = UnicodeAttribute(range_key=True)
+
+
+class _Due(GlobalSecondaryIndex["ThreadModel"]):
+    """Sparse: present only while the follow-up is SCHEDULED; keys only, since the sweeper
+    re-reads each thread with a consistent read before deciding."""
+
+    class Meta:
+        index_name = DUE_INDEX
+        projection = KeysOnlyProjection()
+
+    due_shard = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
+
+
+class ThreadModel(_Base):
+    """One item per thread: first message, follow-up and reply together, so every state
+    change is one conditional write on one item (R30)."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-threads"
+
+    thread_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    contract_id = UnicodeAttribute()
+    recruiter_id = UnicodeAttribute()
+    candidate_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    follow_up_status = UnicodeAttribute(null=True)
+    inbox_candidate_id = UnicodeAttribute(null=True)
+    awaiting_recruiter_id = UnicodeAttribute(null=True)
+    due_shard = UnicodeAttribute(null=True)
+    due_at = UnicodeAttribute(null=True)
+    # The rest of the thread (messages, reply, lease) as JSON: never queried on.
+    document = UnicodeAttribute()
+
+    by_recruiter = _ByRecruiter()
+    by_contract = _ByContract()
+    inbox = _Inbox()
+    awaiting = _Awaiting()
+    due = _Due()
+
+
+class _LedgerByContract(GlobalSecondaryIndex["LedgerModel"]):
+    class Meta:
+        index_name = CONTRACT_INDEX
+        projection = AllProjection()
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    at_key = UnicodeAttribute(range_key=True)
+
+
+class _LedgerByRecruiter(GlobalSecondaryIndex["LedgerModel"]):
+    class Meta:
+        index_name = RECRUITER_INDEX
+        projection = AllProjection()
+
+    recruiter_id = UnicodeAttribute(hash_key=True)
+    at_key = UnicodeAttribute(range_key=True)
+
+
+class LedgerModel(_Base):
+    """Append-only: entries are only ever put, with attribute_not_exists (R04)."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-ledger"
+
+    entry_id = UnicodeAttribute(hash_key=True)
+    kind = UnicodeAttribute()
+    amount = NumberAttribute()
+    contract_id = UnicodeAttribute()
+    recruiter_id = UnicodeAttribute()
+    thread_id = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    reason = UnicodeAttribute()
+    at = UnicodeAttribute()
+    at_key = UnicodeAttribute()
+
+    by_contract = _LedgerByContract()
+    by_recruiter = _LedgerByRecruiter()
+
+
+class CounterModel(_Base):
+    """Monthly credit use per contract and daily sends per recruiter."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-counters"
+
+    counter_key = UnicodeAttribute(hash_key=True)
+    used = NumberAttribute(default=0)
+    expires_at = NumberAttribute(null=True)  # TTL for daily counters
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    ContractModel,
+    SeatModel,
+    CandidateModel,
+    ThreadModel,
+    LedgerModel,
+    CounterModel,
+)
+
+TABLE_SETTINGS = {
+    ContractModel: "contracts_table",
+    SeatModel: "seats_table",
+    CandidateModel: "candidates_table",
+    ThreadModel: "threads_table",
+    LedgerModel: "ledger_table",
+    CounterModel: "counters_table",
+}
+
+
+def configure(settings: Settings) -> None:
+    """Bind the models to the configured tables and endpoint, once per process."""
+    for model, attr in TABLE_SETTINGS.items():
+        meta: Any = model.Meta
+        meta.table_name = getattr(settings, attr)
+        meta.region = settings.region
+        meta.host = settings.dynamodb_endpoint
+        meta.max_retry_attempts = settings.dynamodb_max_retries
+        meta.connect_timeout_seconds = 2
+        meta.read_timeout_seconds = 5
+        model._connection = None  # drop a connection bound to the previous settings

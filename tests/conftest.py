@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InMailTest")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+from inmail.config import Settings
+from inmail.services.deps import Deps
+from support import FakeClock, SeqIds
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(due_shards=4)
+
+
+@pytest.fixture
+def aws() -> Iterator[None]:
+    from moto import mock_aws
+
+    with mock_aws():
+        yield
+
+
+@pytest.fixture
+def dynamo_deps(aws: None, settings: Settings, clock: FakeClock) -> Deps:
+    from inmail.store.dynamo import DynamoStore, StoreDelivery
+    from inmail.store.tables import ensure_tables
+
+    ensure_tables(settings)
+    store = DynamoStore(settings)
+    return Deps(
+        store=store,
+        clock=clock,
+        ids=SeqIds(),
+        delivery=StoreDelivery(store),
+        due_shards=settings.due_shards,
+        sleep=lambda _: None,
+    )
+
+
+@pytest.fixture
+def api(dynamo_deps: Deps, settings: Settings) -> Any:
+    from gql import GraphQLClient
+
+    return GraphQLClient(dynamo_deps, settings)
