@@ -1,0 +1,190 @@
+"""Hypothesis interleaves every use case and sweeps at random times; after each step
+the money (R04) and delivery (R30) invariants must hold."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from hypothesis import HealthCheck, event, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
+
+from fakes import FlakyDelivery
+from inmail.domain.errors import Refusal
+from inmail.domain.model import Changes, LedgerKind, MessageStatus
+from inmail.domain.rules import FollowUpTiming
+from inmail.services import messaging, operator
+from world import OPERATOR, World, candidate, recruiter
+
+RECRUITERS = ("r1", "r2")
+CANDIDATES = ("k1", "k2")
+
+
+class FollowUpMachine(RuleBasedStateMachine):
+    threads = Bundle("threads")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.world = World()
+        self.world.setup(credits=12, daily=4, recruiters=RECRUITERS)
+        operator.upsert_candidate(self.world.deps, OPERATOR, "k2", "Kai", False)
+        self.deliveries: Counter[str] = Counter()
+        self._commit = self.world.store.commit
+        self.world.store.commit = self._commit_counting_deliveries  # type: ignore[method-assign]
+
+    def _commit_counting_deliveries(self, changes: Changes) -> None:
+        """Count each committed SCHEDULED -> SENT of a follow-up: a delivery."""
+        before = {t.thread_id: self.world.store.threads.get(t.thread_id) for t, _ in changes.threads}
+        self._commit(changes)
+        for thread, _ in changes.threads:
+            old = before[thread.thread_id]
+            was = old.follow_up.status if old is not None and old.follow_up is not None else None
+            if (
+                thread.follow_up is not None
+                and thread.follow_up.status is MessageStatus.SENT
+                and was is not MessageStatus.SENT
+            ):
+                self.deliveries[thread.follow_up.message_id] += 1
+
+    def _try(self, fn: object) -> object:
+        try:
+            return fn()  # type: ignore[operator]
+        except Refusal:
+            return None
+
+    @initialize(target=threads, delays=st.lists(st.integers(3, 10), min_size=2, max_size=4))
+    def seed(self, delays: list[int]) -> object:
+        """Start with threads whose follow-ups come due, so sweeps have work."""
+        ids = []
+        for i, delay in enumerate(delays):
+            fu = messaging.FollowUpRequest("ping", FollowUpTiming(delay, None))
+            req = messaging.SendRequest(CANDIDATES[i % 2], "Hello", "Body", fu)
+            ids.append(messaging.send_inmail(self.world.deps, recruiter(RECRUITERS[i % 2]), req).thread.thread_id)
+        return multiple(*ids)
+
+    @rule(
+        target=threads,
+        rid=st.sampled_from(RECRUITERS),
+        cand=st.sampled_from(CANDIDATES),
+        delay=st.one_of(st.none(), st.integers(2, 29)),
+        with_fu=st.booleans(),
+    )
+    def send(self, rid: str, cand: str, delay: int | None, with_fu: bool) -> str:
+        fu = messaging.FollowUpRequest("ping", FollowUpTiming(delay, None)) if with_fu else None
+        req = messaging.SendRequest(cand, "Hello", "Body", fu)
+        result = self._try(lambda: messaging.send_inmail(self.world.deps, recruiter(rid), req))
+        return result.thread.thread_id if result else "missing"  # type: ignore[attr-defined]
+
+    @rule(tid=threads, delay=st.one_of(st.none(), st.integers(2, 29)))
+    def schedule(self, tid: str, delay: int | None) -> None:
+        t = self.world.store.threads.get(tid)
+        if t:
+            req = messaging.ScheduleRequest(tid, "later", FollowUpTiming(delay, None))
+            self._try(lambda: messaging.schedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
+
+    @rule(tid=threads)
+    def cancel(self, tid: str) -> None:
+        t = self.world.store.threads.get(tid)
+        if t:
+            self._try(lambda: messaging.cancel_follow_up(self.world.deps, recruiter(t.recruiter_id), tid))
+
+    @rule(tid=threads, delay=st.one_of(st.none(), st.integers(3, 28)))
+    def reschedule(self, tid: str, delay: int | None) -> None:
+        t = self.world.store.threads.get(tid)
+        if t:
+            req = messaging.RescheduleRequest(tid, FollowUpTiming(delay, None))
+            self._try(lambda: messaging.reschedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
+
+    @rule(tid=threads)
+    def reply(self, tid: str) -> None:
+        t = self.world.store.threads.get(tid)
+        if t:
+            self._try(lambda: messaging.reply_to_inmail(self.world.deps, candidate(t.candidate_id), tid, "Hi!"))
+
+    @rule(enabled=st.booleans())
+    def toggle(self, enabled: bool) -> None:
+        messaging.set_follow_ups_enabled(self.world.deps, recruiter("r1", admin=True), enabled)
+
+    @rule(rid=st.sampled_from(RECRUITERS), restricted=st.booleans())
+    def restrict(self, rid: str, restricted: bool) -> None:
+        operator.set_recruiter_restricted(self.world.deps, OPERATOR, rid, restricted)
+
+    @rule(cand=st.sampled_from(CANDIDATES), deleted=st.booleans())
+    def delete_profile(self, cand: str, deleted: bool) -> None:
+        operator.upsert_candidate(self.world.deps, OPERATOR, cand, "Someone", deleted)
+
+    @rule(rid=st.sampled_from(RECRUITERS), limit=st.integers(1, 4))
+    def daily_limit(self, rid: str, limit: int) -> None:
+        messaging.set_daily_limit(self.world.deps, recruiter(rid), limit)
+
+    @rule(hours=st.integers(1, 24 * 8))
+    def advance(self, hours: int) -> None:
+        self.world.clock.advance(hours=hours)
+
+    @rule(failures=st.integers(0, 4))
+    def sweep(self, failures: int) -> None:
+        inner = self.world.deps.delivery
+        if failures:
+            self.world.deps.delivery = FlakyDelivery(inner, failures)
+        try:
+            summary = self.world.sweep()
+            for outcome, count in summary.to_dict().items():
+                if isinstance(count, int) and count and outcome not in ("due",):
+                    event(f"sweep {outcome}")
+        finally:
+            self.world.deps.delivery = inner
+
+    # ---- invariants ----------------------------------------------------------------
+
+    @invariant()
+    def r04_ledger_matches_balance_and_messages(self) -> None:
+        store = self.world.store
+        assert self.world.ledger_net() == store.balance_used("c1")
+        by_message: dict[str, Counter[LedgerKind]] = {}
+        for entry in store.ledger.values():
+            by_message.setdefault(entry.message_id, Counter())[entry.kind] += 1
+        for t in store.threads.values():
+            for m in filter(None, (t.initial, t.follow_up)):
+                counts = by_message.get(m.message_id, Counter())
+                assert counts[LedgerKind.CHARGE] == m.charges
+                assert counts[LedgerKind.REFUND] == m.refunds
+                assert m.refunds <= m.charges
+        for key, used in store.counters.items():
+            if key.startswith("credits#"):
+                assert used <= 12  # never more charged in a month than the allotment (R03)
+
+    @invariant()
+    def r30_never_after_reply_never_early(self) -> None:
+        for t in self.world.store.threads.values():
+            fu = t.follow_up
+            if t.replied_at is not None:
+                assert fu is None or fu.status is not MessageStatus.SCHEDULED
+            if fu is not None and fu.status is MessageStatus.SENT:
+                assert fu.sent_at is not None and fu.scheduled_for is not None
+                assert fu.sent_at >= fu.scheduled_for
+                assert t.replied_at is None or t.replied_at >= fu.sent_at
+                assert t.initial.status is MessageStatus.SENT
+
+    @invariant()
+    def r30_delivered_at_most_once(self) -> None:
+        assert all(n == 1 for n in self.deliveries.values()), self.deliveries
+
+    @invariant()
+    def r40_daily_sends_within_maximum(self) -> None:
+        for key, count in self.world.store.counters.items():
+            if key.startswith("sends#"):
+                assert count <= 4
+
+
+TestFollowUpMachine = FollowUpMachine.TestCase
+TestFollowUpMachine.settings = settings(
+    max_examples=100, stateful_step_count=50, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+def test_sweep_lag_grows_with_time() -> None:
+    w = World()
+    w.setup()
+    w.send(follow_up_days=3)
+    assert w.sweep(timedelta(days=3, minutes=5)).lag_seconds == 300
