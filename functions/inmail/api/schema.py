@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
 from strawberry.types import ExecutionContext
 
 from ..domain.errors import Refusal
@@ -289,12 +289,12 @@ class InMailSchema(strawberry.Schema):
                 )
 
 
-# Instances are what Strawberry documents; its annotation only names classes.
-_LIMITS: list[Any] = [
-    QueryDepthLimiter(max_depth=MAX_DEPTH),
-    MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
-    MaxTokensLimiter(max_token_count=MAX_TOKENS),
-    MaskErrors(should_mask_error=should_mask, error_message="Unexpected error. It was logged."),
+# Factories, so that each request gets fresh extension state.
+_LIMITS: list[Callable[[], SchemaExtension]] = [
+    lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+    lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+    lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
+    lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error. It was logged."),
 ]
 
 schema = InMailSchema(query=Query, mutation=Mutation, extensions=_LIMITS)
