@@ -82,6 +82,10 @@ class DynamoStore:
         )
         self.shards = settings.due_shards
 
+    def transaction_client(self) -> Any:
+        """The botocore client transactions go through (for metering)."""
+        return self._connection.client
+
     # ---- reads ------------------------------------------------------------------
 
     def get_contract(self, contract_id: str) -> Contract | None:
@@ -200,6 +204,12 @@ class DynamoStore:
     def commit(self, changes: Changes) -> None:
         """One TransactWriteItems for everything; a single write goes alone (cheaper)."""
         ops: list[tuple[str, Callable[[TransactWrite], None], Callable[[], None]]] = []
+        # Added in the order PynamoDB sends them (condition checks, puts, updates), which is
+        # the order of DynamoDB's cancellation reasons: each reason maps to its own label.
+        for expect in changes.expects:
+            model_cls: Any = {"contract": ContractModel, "seat": SeatModel, "candidate": CandidateModel}[expect.entity]
+            check = model_cls.version == expect.version
+            ops.append((expect.entity, _tx_check(model_cls, expect.key, check), _nothing))
         for thread, expected in changes.threads:
             model = self._thread_model(thread)
             cond = _version_condition(ThreadModel, expected)
@@ -227,10 +237,6 @@ class DynamoStore:
             ops.append(("ledger", _tx_save(lm, cond), _direct_save(lm, cond)))
         for counter in changes.counters:
             ops.append((f"counter:{counter.key}", *_counter_ops(counter)))
-        for expect in changes.expects:
-            model_cls: Any = {"contract": ContractModel, "seat": SeatModel, "candidate": CandidateModel}[expect.entity]
-            cond = model_cls.version == expect.version
-            ops.append((expect.entity, _tx_check(model_cls, expect.key, cond), _nothing))
         if len(ops) == 1:
             label, _, direct = ops[0]
             with _mapped_errors([label]):
