@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench fmt clean
+.PHONY: install run test lint unit integration contract bench fmt clean tools requirements
 
 install: $(STAMP)
 
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/inmail serve
 
-test: install lint
+test: install lint tools
 	$(BIN)/python -m pytest
 
 lint: install
@@ -36,6 +36,36 @@ contract: install
 
 schema: install
 	$(BIN)/strawberry export-schema inmail.api.schema:schema --app-dir functions --output graphql/schema.graphql
+
+# aws-sam-cli pins exact boto3/botocore versions: it lives in its own venv, never in .venv.
+# $(TOOLS)/lambda is a clean venv holding functions/requirements.txt and nothing else (on the
+# Lambda runtime's Python when one is found): the contract tests import every Handler in it.
+TOOLS := .venv-tools
+SAM_CLI_VERSION ?= 1.170.0
+SAM_STAMP := $(TOOLS)/.sam-$(SAM_CLI_VERSION)-stamp
+LAMBDA_VENV := $(TOOLS)/lambda
+LAMBDA_STAMP := $(LAMBDA_VENV)/.requirements-stamp
+LAMBDA_PYTHON ?= $(firstword $(foreach p,python3.13 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3.13),\
+	$(shell $(p) -c 'import sys; print(sys.executable)' 2>/dev/null)) $(PYTHON))
+
+tools: $(SAM_STAMP) $(LAMBDA_STAMP)
+
+$(SAM_STAMP):
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --upgrade pip
+	$(TOOLS)/bin/python -m pip install --quiet 'aws-sam-cli==$(SAM_CLI_VERSION)'
+	@rm -f $(TOOLS)/.sam-*-stamp
+	@touch $@
+
+$(LAMBDA_STAMP): functions/requirements.txt
+	rm -rf $(LAMBDA_VENV)
+	$(LAMBDA_PYTHON) -m venv $(LAMBDA_VENV)
+	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r functions/requirements.txt
+	@touch $@
+
+# functions/requirements.txt from pyproject.toml's [project] dependencies (a test checks drift).
+requirements:
+	$(PYTHON) scripts/gen_requirements.py
 
 bench: install
 	@echo "No benchmarks yet (issue 7)."
