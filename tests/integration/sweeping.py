@@ -8,9 +8,8 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from support import LambdaContext
-
 from inmail.services.deps import Deps
+from support import LambdaContext
 
 
 def sweep_handler(deps: Deps, at: datetime, request_id: str = "sweep-1", remaining_ms: int = 60_000) -> dict[str, Any]:

@@ -7,12 +7,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from gql import Caller, GraphQLClient
-from support import T0, FakeClock
 from sweeping import sweep_handler
 
-from inmail.domain.rules import FAILURE_TEXT
+from gql import Caller, GraphQLClient
 from inmail.domain.model import FailureCode
+from inmail.domain.rules import FAILURE_TEXT
+from support import T0, FakeClock
 
 DUE = T0 + timedelta(days=3)
 
@@ -28,7 +28,11 @@ def world(api: GraphQLClient) -> dict[str, Caller]:
 
 def send(recruiter: Caller, delay: int = 3, candidate: str = "k1") -> dict[str, Any]:
     payload = recruiter.mutate(
-        "SendInMail", candidateId=candidate, subject="A role", body="Hello", followUp={"body": "ping", "delayDays": delay}
+        "SendInMail",
+        candidateId=candidate,
+        subject="A role",
+        body="Hello",
+        followUp={"body": "ping", "delayDays": delay},
     )
     assert not payload["userErrors"], payload
     thread: dict[str, Any] = payload["thread"]
@@ -172,9 +176,7 @@ def test_r26_delivery_keeps_failing_technical_issue(api: GraphQLClient, world: d
     assert_failed(thread_of(world["admin"], t["id"]), "FAILED", FailureCode.TECHNICAL_ISSUE)
 
 
-def test_r23_follow_up_of_a_failed_first_message_never_goes_out(
-    api: GraphQLClient, world: dict[str, Caller]
-) -> None:
+def test_r23_follow_up_of_a_failed_first_message_never_goes_out(api: GraphQLClient, world: dict[str, Caller]) -> None:
     from fakes import FlakyDelivery
 
     good = api.deps.delivery

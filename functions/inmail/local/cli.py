@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import threading
 import uuid
@@ -13,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 from ..config import AuthMode, Settings
 
@@ -21,6 +24,7 @@ log = logging.getLogger("inmail")
 SECRET_FILE = "jwt-secret"
 SWEEP_EVERY_SECONDS = 60
 SNAPSHOT_EVERY_SECONDS = 60
+DEFAULT_DATA_DIR = ".data"
 
 
 def _endpoint(args: argparse.Namespace) -> str:
@@ -85,7 +89,35 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], object], na
     return thread
 
 
+class _Terminated(BaseException):
+    """SIGTERM as an exception, so a terminated server takes the same clean-stop path as
+    Ctrl-C. Python's default for SIGTERM ends the process on the spot, and uvicorn, after
+    its own graceful shutdown, re-raises the signal it caught: without this handler the
+    final snapshot would never be written."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise _Terminated
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
+    from .engine import EngineError
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("werkzeug", "botocore.credentials"):  # the engine's request log, boto's chatter
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _serve(args)
+    except (KeyboardInterrupt, _Terminated):
+        log.info("stopped")
+    except EngineError as exc:
+        print(f"inmail serve: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from ..api.app import create_app
@@ -94,26 +126,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from ..wiring import build_deps
     from .engine import EmbeddedEngine, Snapshots, local_credentials
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     local_credentials()
     data_dir = Path(args.data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
     engine: EmbeddedEngine | None = None
+    # Set only once the snapshot is loaded: saving a half-restored engine would lose data.
     snapshots: Snapshots | None = None
     endpoint = args.dynamodb_endpoint
-    if endpoint is None:
-        engine = EmbeddedEngine(args.dynamodb_port)
-        engine.start()
-        endpoint = engine.endpoint
     stop = threading.Event()
+    loops: list[threading.Thread] = []
     try:
+        if endpoint is None:
+            engine = EmbeddedEngine(args.dynamodb_port)
+            engine.start()
+            endpoint = engine.endpoint
         settings = _local_settings(endpoint, data_dir)
         ensure_tables(settings)
         if engine is not None:
-            snapshots = Snapshots(settings, data_dir)
-            restored = snapshots.load()
+            restoring = Snapshots(settings, data_dir)
+            restored = restoring.load()
+            snapshots = restoring
             log.info("restored %d items from %s", restored, snapshots.path)
-            _every(SNAPSHOT_EVERY_SECONDS, stop, snapshots.save, "snapshot")
+            loops.append(_every(SNAPSHOT_EVERY_SECONDS, stop, snapshots.save, "snapshot"))
         deps = build_deps(settings)
         if not args.no_sweeper:
 
@@ -121,9 +155,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 summary = run_sweep(deps, datetime.now(UTC), f"local-{uuid.uuid4()}")
                 log.info("sweep: %s", json.dumps(summary.to_dict()))
 
-            _every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper")
+            loops.append(_every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper"))
         app = create_app(deps, settings)
         url = f"http://127.0.0.1:{args.port}/graphql"
+        token_hint = ".venv/bin/inmail token --sub ops --role OPERATOR"
+        if args.data_dir != DEFAULT_DATA_DIR:
+            token_hint += f" --data-dir {args.data_dir}"
         print(
             f"InMail follow-ups, local stack\n"
             f"  GraphQL API and playground: {url}\n"
@@ -131,24 +168,34 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"{' (embedded, data in ' + str(data_dir) + ')' if engine else ''}\n"
             f"  Sweeper:                    {'off' if args.no_sweeper else 'every 60 s'}\n"
             f"  A token for the playground's headers pane:\n"
-            f"    .venv/bin/inmail token --sub ops --role OPERATOR\n"
+            f"    {token_hint}\n"
             f'    then {{"Authorization": "Bearer <token>"}}\n'
             f"  Stop with Ctrl-C.",
             flush=True,
         )
-        config = uvicorn.Config(app, host="127.0.0.1", port=args.port, lifespan="off", log_level="info")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=args.port, lifespan="off", log_level="info", timeout_graceful_shutdown=5
+        )
         uvicorn.Server(config).run()
     finally:
-        stop.set()
-        if snapshots is not None:
-            try:
-                saved = snapshots.save()
-                log.info("saved %d items to %s", saved, snapshots.path)
-            except Exception:
-                log.exception("final snapshot failed")
-        if engine is not None:
-            engine.stop()
-    return 0
+        _shutdown(stop, loops, snapshots, engine)
+
+
+def _shutdown(stop: threading.Event, loops: list[threading.Thread], snapshots: Any, engine: Any) -> None:
+    """Stop the loops, write the last snapshot, stop the engine. A second SIGTERM does not
+    cut this short; a second Ctrl-C does (the snapshot file is replaced atomically)."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stop.set()
+    for thread in loops:  # a periodic snapshot must not land after the final one
+        thread.join(timeout=10)
+    if snapshots is not None:
+        try:
+            saved = snapshots.save()
+            log.info("saved %d items to %s", saved, snapshots.path)
+        except Exception:
+            log.exception("final snapshot failed")
+    if engine is not None:
+        engine.stop()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -158,7 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the API, the sweeper and an embedded DynamoDB")
     serve.add_argument("--port", type=int, default=3000)
     serve.add_argument("--dynamodb-port", type=int, default=8000)
-    serve.add_argument("--data-dir", default=".data")
+    serve.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     serve.add_argument("--no-sweeper", action="store_true")
     serve.add_argument("--dynamodb-endpoint", default=None, help="use this DynamoDB; start no engine")
     serve.set_defaults(run=cmd_serve)
@@ -167,7 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--sub", required=True)
     token.add_argument("--role", action="append", help="RECRUITER, CONTRACT_ADMIN, CANDIDATE or OPERATOR")
     token.add_argument("--contract", default=None)
-    token.add_argument("--data-dir", default=".data")
+    token.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     token.add_argument("--ttl-hours", type=float, default=12.0)
     token.set_defaults(run=cmd_token)
 
@@ -175,7 +222,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--now", default=None, help="ISO-8601 time the sweep runs at (default: now)")
     sweep.add_argument("--dynamodb-endpoint", default=None)
     sweep.add_argument("--dynamodb-port", type=int, default=8000)
-    sweep.add_argument("--data-dir", default=".data")
+    sweep.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
     sweep.set_defaults(run=cmd_sweep)
     return parser
 

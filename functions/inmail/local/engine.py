@@ -28,21 +28,49 @@ def local_credentials() -> None:
 
 
 class EmbeddedEngine:
-    def __init__(self, port: int):
-        from moto.server import ThreadedMotoServer
+    """moto's DynamoDB server on loopback, in a thread of this process.
 
+    The same parts as moto's ThreadedMotoServer, but the socket is bound in the caller's
+    thread, so a port already in use fails at once (ThreadedMotoServer waits forever
+    for a server that never starts), and stop() closes the socket so the port is free
+    as soon as it returns."""
+
+    def __init__(self, port: int):
         self.port = port
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self._server: Any = None
+        self._thread: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        self._server.start()
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+        from werkzeug.serving import make_server
+
+        app = DomainDispatcherApplication(create_backend_app)
+        try:
+            self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
+        except (OSError, SystemExit):  # werkzeug prints why and exits when it cannot bind
+            raise EngineError(
+                f"cannot start the DynamoDB engine on 127.0.0.1:{self.port}; "
+                "choose another --dynamodb-port, or --dynamodb-endpoint to use a running DynamoDB"
+            ) from None
+        self._thread = threading.Thread(target=self._server.serve_forever, name="dynamodb-engine", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        self._server.stop()
+        if self._server is None:
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._server = None
+
+
+class EngineError(RuntimeError):
+    pass
 
 
 def _client(settings: Settings) -> Any:
@@ -56,9 +84,11 @@ class Snapshots:
         self.settings = settings
         self.path = data_dir / SNAPSHOT_FILE
         self._lock = threading.Lock()
+        # Made once, here: clients are thread-safe, boto3's default session is not.
+        self._client = _client(settings)
 
     def save(self) -> int:
-        client = _client(self.settings)
+        client = self._client
         tables: dict[str, list[dict[str, Any]]] = {}
         count = 0
         for name in table_names(self.settings):
@@ -81,7 +111,7 @@ class Snapshots:
         if not self.path.exists():
             return 0
         data = json.loads(self.path.read_text())
-        client = _client(self.settings)
+        client = self._client
         count = 0
         for name, items in data.get("tables", {}).items():
             for start in range(0, len(items), 25):
