@@ -100,7 +100,9 @@ class Snapshots:
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            with tmp.open("w") as f:
+            # Owner-only, like the signing secret beside it: it holds every message.
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w") as f:
                 json.dump({"version": 1, "tables": tables}, f)
                 f.flush()
                 os.fsync(f.fileno())
