@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench fmt clean tools requirements
+.PHONY: install run test lint unit integration contract bench fmt clean tools requirements package
 
 install: $(STAMP)
 
@@ -63,6 +63,21 @@ $(LAMBDA_STAMP): functions/requirements.txt
 	$(LAMBDA_VENV)/bin/python -m pip install --quiet -r functions/requirements.txt
 	@touch $@
 
+# Build both functions with `sam build` (no Docker) on the runtime's Python: sam looks for
+# `python3.13` on PATH, so LAMBDA_PYTHON's bin dir goes first. Every dependency is a pure
+# wheel, so the arm64 build needs no container; scripts/artifact_sizes.py prints the sizes
+# and fails on a compiled extension built for the wrong architecture. SAM_CONFIG_ENV=prod
+# builds with the prod settings (no cache).
+SAM_CONFIG_ENV ?= default
+LAMBDA_RUNTIME := python3.13
+
+package: $(SAM_STAMP)
+	@$(LAMBDA_PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' || { \
+	  echo "package: $(LAMBDA_RUNTIME) not found (pyenv install 3.13, or LAMBDA_PYTHON=/path/to/python3.13)" >&2; exit 1; }
+	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build \
+	  --config-file infra/samconfig.toml --config-env $(SAM_CONFIG_ENV)
+	@$(LAMBDA_PYTHON) scripts/artifact_sizes.py .aws-sam
+
 # functions/requirements.txt from pyproject.toml's [project] dependencies (a test checks drift).
 requirements:
 	$(PYTHON) scripts/gen_requirements.py
@@ -75,4 +90,4 @@ fmt: install
 	$(BIN)/ruff format functions tests
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .aws-sam
