@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench fmt clean tools requirements package
+.PHONY: install run test lint unit integration contract bench bench-check fmt clean tools requirements package
 
 install: $(STAMP)
 
@@ -22,7 +22,7 @@ test: install lint tools
 	$(BIN)/python -m pytest
 
 lint: install
-	$(BIN)/ruff check functions tests
+	$(BIN)/ruff check functions tests bench scripts
 	$(BIN)/mypy
 
 unit: install
@@ -82,8 +82,14 @@ package: $(SAM_STAMP)
 requirements:
 	$(PYTHON) scripts/gen_requirements.py
 
+# Benchmarks (README "Performance"): writes bench/results/*.json and prints one table, in
+# under 10 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.
 bench: install
-	@echo "No benchmarks yet (issue 7)."
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Fails (exit 1) when a figure in bench/results/ breaks its budget; runs no benchmark.
+bench-check:
+	$(PYTHON) bench/check.py
 
 fmt: install
 	$(BIN)/ruff check --fix functions tests

@@ -3,6 +3,7 @@ DynamoDB as on moto: requests per operation, items read, items written."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import Counter
 from dataclasses import dataclass, field
@@ -45,10 +46,12 @@ class RequestMeter:
     def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         name = model.name
         written = WRITE_OPERATIONS.get(name, 0)
-        if name == "TransactWriteItems":
-            written = sum(1 for item in params.get("TransactItems", []) if "ConditionCheck" not in item)
-        elif name == "BatchWriteItem":
-            written = sum(len(v) for v in params.get("RequestItems", {}).values())
+        if name in ("TransactWriteItems", "BatchWriteItem"):
+            request = _api_params(params)
+            if name == "TransactWriteItems":
+                written = sum(1 for item in request.get("TransactItems", []) if "ConditionCheck" not in item)
+            else:
+                written = sum(len(v) for v in request.get("RequestItems", {}).values())
         with self._lock:
             self.requests[name] += 1
             self.items_written += written
@@ -73,6 +76,15 @@ class RequestMeter:
     @property
     def total_read(self) -> int:
         return sum(self.items_read.values())
+
+
+def _api_params(params: dict[str, Any]) -> dict[str, Any]:
+    """before-call carries the serialized request (its JSON body), not the API's arguments."""
+    body = params.get("body")
+    if isinstance(body, bytes | str) and body:
+        parsed: dict[str, Any] = json.loads(body)
+        return parsed
+    return params
 
 
 def _client_of(model: Any) -> Any:

@@ -1,0 +1,387 @@
+"""The benchmarks' stand-in for AWS: moto in-process, the app's own deps, a request meter
+and a timer of DynamoDB calls. Nothing here is used by functions/."""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InMailBench")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+class FixedClock:
+    def __init__(self, at: datetime = T0):
+        self.at = at
+
+    def now(self) -> datetime:
+        return self.at
+
+
+class UuidIds:
+    def new_id(self) -> str:
+        return str(uuid.uuid4())
+
+
+_sessions = threading.local()
+
+
+def _thread_botocore_session() -> Any:
+    """One botocore session per thread: its loader caches the service model (as in tests)."""
+    import botocore.session
+
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = botocore.session.get_session()
+    return session
+
+
+class _NoTableCopy:
+    """moto's TransactWriteItems deep-copies every table a transaction touches, as a backup
+    for rollback: with 100k threads that is seconds per delivery. This stands in for the
+    `copy` module inside moto's backend: tables are not copied (the items a transaction
+    touches are backed up by _item_level_rollback instead), everything else is."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    @staticmethod
+    def deepcopy(obj: Any, memo: Any = None) -> Any:
+        from moto.dynamodb.models.table import Table
+
+        return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
+
+
+_patched = False
+
+
+def patch_moto() -> None:
+    """Make moto's TransactWriteItems cost what the transaction touches (same results:
+    a cancelled transaction leaves every item as it was), and serialise requests so that
+    each is atomic as on DynamoDB."""
+    global _patched
+    if _patched:
+        return
+    import moto.dynamodb.models as backend_module
+    from moto.core.botocore_stubber import BotocoreStubber
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    backend_module.copy = _NoTableCopy()  # type: ignore[assignment]
+    original_tx = backend_module.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        backup: list[tuple[Any, Any, Any]] = []
+        for item in transact_items:
+            op_type, op = next(iter(item.items()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None or op_type == "ConditionCheck" or table.range_key_attr is not None:
+                continue
+            key = op["Item"] if op_type == "Put" else op["Key"]
+            hash_value = DynamoType(key[table.hash_key_attr])
+            current = table.items.get(hash_value)  # .get: the defaultdict must not grow
+            backup.append((table, hash_value, copy.deepcopy(current)))
+        try:
+            original_tx(self, transact_items)
+        except Exception:
+            for table, hash_value, old in reversed(backup):
+                if old is None:
+                    table.items.pop(hash_value, None)
+                else:
+                    table.items[hash_value] = old
+            raise
+
+    backend_module.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+    lock = threading.RLock()
+    original_call = BotocoreStubber.__call__
+
+    def locked(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original_call(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
+    _patched = True
+
+
+@dataclass
+class CallTimer:
+    """Wall time spent inside DynamoDB calls (botocore before-call -> after-call)."""
+
+    seconds: float = 0.0
+    calls: int = 0
+    _starts: dict[int, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _clients: list[Any] = field(default_factory=list)
+
+    def attach(self, clients: list[Any]) -> CallTimer:
+        for client in {id(c): c for c in clients}.values():
+            client.meta.events.register("before-call.dynamodb", self._before)
+            client.meta.events.register("after-call.dynamodb", self._after)
+            self._clients.append(client)
+        return self
+
+    def detach(self) -> None:
+        for client in self._clients:
+            client.meta.events.unregister("before-call.dynamodb", self._before)
+            client.meta.events.unregister("after-call.dynamodb", self._after)
+        self._clients.clear()
+
+    def reset(self) -> None:
+        with self._lock:
+            self.seconds = 0.0
+            self.calls = 0
+
+    def _before(self, **_: Any) -> None:
+        self._starts.setdefault(threading.get_ident(), []).append(time.perf_counter())
+
+    def _after(self, **_: Any) -> None:
+        start = self._starts[threading.get_ident()].pop()
+        with self._lock:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
+
+
+class Stack:
+    """Fresh moto tables and the app's deps, wired as wiring.build_deps wires them."""
+
+    def __init__(self, due_shards: int = 8, workers: int = 8):
+        from inmail.config import Settings
+
+        self.settings = Settings(due_shards=due_shards, sweep_workers=workers)
+        self.clock = FixedClock()
+        self._mock: Any = None
+
+    def __enter__(self) -> Stack:
+        import pynamodb.connection.base
+        from moto import mock_aws
+
+        from inmail.services.deps import Deps
+        from inmail.store.dynamo import DynamoStore, StoreDelivery
+        from inmail.store.tables import ensure_tables
+
+        patch_moto()
+        pynamodb.connection.base.get_session = _thread_botocore_session  # type: ignore[attr-defined]
+        self._mock = mock_aws()
+        self._mock.start()
+        ensure_tables(self.settings)
+        self.store = DynamoStore(self.settings)
+        self.deps = Deps(
+            store=self.store,
+            clock=self.clock,
+            ids=UuidIds(),
+            delivery=StoreDelivery(self.store),
+            lease=timedelta(seconds=self.settings.lease_seconds),
+            delivery_attempts=self.settings.delivery_attempts,
+            due_shards=self.settings.due_shards,
+            sleep=lambda _: None,
+        )
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._mock.stop()
+
+    def clients(self) -> list[Any]:
+        from inmail.store.metering import _client_of
+        from inmail.store.models import ALL_MODELS
+
+        return [*(_client_of(m) for m in ALL_MODELS), self.store.transaction_client()]
+
+    @contextmanager
+    def metered(self) -> Iterator[Any]:
+        from inmail.store.metering import RequestMeter
+
+        meter = RequestMeter().attach((self.store.transaction_client(),))
+        try:
+            yield meter
+        finally:
+            meter.detach()
+
+    # ---- the API, through the Lambda's path (API Gateway v2 event -> Mangum -> Strawberry)
+
+    def api(self) -> Api:
+        from mangum import Mangum
+
+        from inmail.api.app import create_app
+
+        return Api(Mangum(create_app(self.deps, self.settings), lifespan="off"))
+
+
+class LambdaContext:
+    function_name = "bench"
+    memory_limit_in_mb = 1024
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
+    aws_request_id = "bench"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 900_000
+
+
+def http_event(body: str, claims: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "version": "2.0",
+        "routeKey": "POST /graphql",
+        "rawPath": "/graphql",
+        "rawQueryString": "",
+        "headers": {"content-type": "application/json", "accept": "application/json"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "api",
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {
+                "method": "POST",
+                "path": "/graphql",
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "bench",
+            },
+            "requestId": "bench",
+            "routeKey": "POST /graphql",
+            "stage": "$default",
+            "time": "02/Nov/2026:09:00:00 +0000",
+            "timeEpoch": 1793610000000,
+            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def claims(sub: str, *roles: str, contract: str | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"sub": sub, "roles": "[" + " ".join(roles) + "]"}
+    if contract:
+        out["contract_id"] = contract
+    return out
+
+
+OPERATOR = claims("ops", "OPERATOR")
+
+
+class Api:
+    def __init__(self, handler: Any):
+        self.handler = handler
+        self.context = LambdaContext()
+
+    def event(self, query: str, variables: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        return http_event(json.dumps({"query": query, "variables": variables}), who)
+
+    def call(self, event: dict[str, Any]) -> dict[str, Any]:
+        import json
+
+        response = self.handler(event, self.context)
+        body = json.loads(response["body"])
+        if response["statusCode"] != 200 or body.get("errors"):
+            raise AssertionError(f"GraphQL call failed: {response['statusCode']} {body}")
+        data: dict[str, Any] = body["data"]
+        return data
+
+    def run(self, query: str, who: dict[str, Any], **variables: Any) -> dict[str, Any]:
+        return self.call(self.event(query, variables, who))
+
+    def mutate(self, query: str, who: dict[str, Any], **input: Any) -> dict[str, Any]:
+        payload: dict[str, Any] = next(iter(self.run(query, who, input=input).values()))
+        if payload.get("userErrors"):
+            raise AssertionError(f"refused: {payload['userErrors']}")
+        return payload
+
+
+CREATE_CONTRACT = """mutation($input: CreateContractInput!) { createContract(input: $input) {
+  contract { id } userErrors { code message } } }"""
+ADD_SEAT = """mutation($input: AddSeatInput!) { addSeat(input: $input) {
+  seat { recruiterId } userErrors { code message } } }"""
+UPSERT_CANDIDATE = """mutation($input: UpsertCandidateInput!) { upsertCandidate(input: $input) {
+  candidate { id } userErrors { code message } } }"""
+SEND = """mutation($input: SendInMailInput!) { sendInMail(input: $input) {
+  thread { id status followUp { status scheduledFor } } userErrors { code message } } }"""
+SCHEDULE = """mutation($input: ScheduleFollowUpInput!) { scheduleFollowUp(input: $input) {
+  thread { id followUp { status scheduledFor } } userErrors { code message } } }"""
+REPLY = """mutation($input: ReplyToInMailInput!) { replyToInMail(input: $input) {
+  thread { id status repliedAt } userErrors { code message } } }"""
+VIEWER = "query { viewer { id contractId roles seat { recruiterId dailyLimit sentToday } } }"
+AWAITING = """query($first: Int!) { awaitingReply(first: $first) {
+  edges { cursor node { id status createdAt creditsCharged initial { id body status sentAt }
+    followUp { id status scheduledFor } } }
+  pageInfo { hasNextPage endCursor } } }"""
+
+
+def provision(api: Api, contracts: int, recruiters: int, candidates: int) -> tuple[list[str], list[str]]:
+    """Contracts, seats (round-robin over contracts) and candidates, through the API.
+    Returns (recruiter ids, candidate ids)."""
+    for c in range(contracts):
+        api.mutate(
+            CREATE_CONTRACT,
+            OPERATOR,
+            id=f"c{c}",
+            name=f"Contract {c}",
+            monthlyCredits=1_000_000,
+            maxDailyLimit=10_000,
+            followUpsEnabled=True,
+        )
+    rids = [f"r{i}" for i in range(recruiters)]
+    for i, rid in enumerate(rids):
+        api.mutate(ADD_SEAT, OPERATOR, contractId=f"c{i % contracts}", recruiterId=rid, admin=False)
+    kids = [f"k{i}" for i in range(candidates)]
+    for kid in kids:
+        api.mutate(UPSERT_CANDIDATE, OPERATOR, candidateId=kid, name=f"Candidate {kid}")
+    return rids, kids
+
+
+def recruiter_claims(rid: str, contracts: int) -> dict[str, Any]:
+    return claims(rid, "RECRUITER", contract=f"c{int(rid[1:]) % contracts}")
+
+
+def seed_threads(
+    stack: Stack,
+    template: Any,
+    count: int,
+    due_at: datetime,
+    recruiters: list[str],
+    candidates: list[str],
+    contracts: int,
+    prefix: str,
+) -> list[str]:
+    """`count` threads like `template` (a thread the API wrote), each with a follow-up
+    SCHEDULED for `due_at`, written with BatchWriteItem as ThreadModel items built by the
+    store's own mapping (DynamoStore._thread_model): the items the app writes."""
+    from inmail.domain import transitions
+    from inmail.store.models import ThreadModel
+
+    ids: list[str] = []
+    with ThreadModel.batch_write() as batch:
+        for i in range(count):
+            tid = f"{prefix}{i:07d}"
+            rid = recruiters[i % len(recruiters)]
+            thread = replace(
+                template,
+                thread_id=tid,
+                recruiter_id=rid,
+                contract_id=f"c{int(rid[1:]) % contracts}",
+                candidate_id=candidates[i % len(candidates)],
+                created_at=template.created_at + timedelta(microseconds=i),
+                initial=replace(template.initial, message_id=transitions.initial_message_id(tid)),
+                follow_up=replace(
+                    template.follow_up,
+                    message_id=transitions.follow_up_message_id(tid),
+                    scheduled_for=due_at,
+                ),
+            )
+            batch.save(stack.store._thread_model(thread))
+            ids.append(tid)
+    return ids

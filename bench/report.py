@@ -1,0 +1,85 @@
+"""The one table `make bench` prints: the figures, then each budget and its status."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.check import render, verdicts
+
+
+def _load(results: Path, name: str) -> dict[str, Any] | None:
+    path = results / f"{name}.json"
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    sep = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([_row(header, widths), sep, *(_row(r, widths) for r in rows)])
+
+
+def table(results: Path) -> str:
+    rows: list[list[str]] = []
+    sweep = _load(results, "sweep_cost")
+    for run in (sweep or {}).get("runs", []):
+        p = run["per_follow_up"]
+        rows.append(
+            [
+                f"sweep N={run['due']} M={run['not_due']}",
+                f"{p['items_read']:.2f} read, {p['due_index_reads']:.2f} due-index, {p['requests']:.2f} req, "
+                f"{p['items_written']:.2f} written /follow-up",
+                f"{run['wall_s']:.1f} s, {run['per_second']:.0f}/s",
+            ]
+        )
+    tp = _load(results, "sweep_throughput")
+    if tp:
+        b = tp["baseline"]
+        r = tp["ratio"]
+        rows.append(
+            [
+                f"scan baseline N={tp['due']} M={tp['not_due']}",
+                f"{b['per_follow_up']['items_read']:.2f} read, {b['per_follow_up']['requests']:.2f} req /follow-up",
+                f"{b['wall_s']:.1f} s, {b['per_second']:.0f}/s",
+            ]
+        )
+        rows.append(
+            [
+                "sweep / baseline",
+                f"round trips {r['round_trips']:.1f}x, items read {r['items_read']:.1f}x",
+                f"moto wall {r['wall_clock_moto']:.1f}x",
+            ]
+        )
+    work = _load(results, "api_work")
+    for name, op in ((work or {}).get("operations") or {}).items():
+        rows.append(
+            [
+                f"work {name}",
+                f"{op['requests']:g} req ({', '.join(f'{k} {v:g}' for k, v in op['requests_by_operation'].items())}), "
+                f"{op['items_read']:g} read, {op['items_written']:g} written",
+                "",
+            ]
+        )
+    lat = _load(results, "api_latency")
+    for name, op in ((lat or {}).get("operations") or {}).items():
+        rows.append(
+            [
+                f"latency {name}",
+                f"p50 {op['p50_ms']:.1f} ms, p95 {op['p95_ms']:.1f} ms, {op['dynamodb_calls_per_request']:g} calls",
+                f"handler/DynamoDB {op['handler_over_dynamodb']:.2f}x",
+            ]
+        )
+    cs = _load(results, "cold_start")
+    if cs:
+        for name, ms in cs["median_ms"].items():
+            ratio = cs["ratio_to_boto3"].get(name)
+            rows.append(
+                [f"import {name}", f"{ms:.0f} ms (median of {cs['runs']})", f"{ratio:.2f}x boto3" if ratio else ""]
+            )
+    figures = _table(["measure", "figures", "time"], rows) if rows else "(no results)"
+    return figures + "\n\nBudgets (make bench-check):\n" + render(verdicts(results))
