@@ -46,10 +46,6 @@ def _ctx(info: strawberry.Info) -> Context:
     return ctx
 
 
-def _for_candidate(principal: Principal) -> bool:
-    return queries.viewer_is_candidate_only(principal)
-
-
 @strawberry.type
 class Query:
     @strawberry.field(description="Who the verified token says the caller is.")
@@ -98,7 +94,7 @@ class Query:
         ctx = _ctx(info)
         p = ctx.caller()
         found = read(lambda: queries.thread(ctx.deps, p, str(id)))
-        return t.Thread.from_domain(found, _for_candidate(p)) if found else None
+        return t.Thread.from_domain(found, queries.recipient_view(ctx.deps, p, found)) if found else None
 
     @strawberry.field(description="Threads received by the calling candidate, newest first.")
     def inbox(self, info: strawberry.Info, first: int = 20, after: str | None = None) -> t.ThreadConnection:

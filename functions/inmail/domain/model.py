@@ -139,6 +139,8 @@ class Message:
     failure: Failure | None = None
     decision: Decision | None = None
     idempotency_key: str | None = None
+    # What the keyed request asked for: a retry with the same key must ask the same.
+    request_hash: str | None = None
 
 
 @dataclass(frozen=True)

@@ -103,7 +103,9 @@ def _expect_contract(changes: Changes, contract: Contract) -> None:
     changes.expects.append(Expect("contract", contract.contract_id, contract.version))
 
 
-def new_follow_up(thread_id: str, body: str, due: datetime, idempotency_key: str | None) -> Message:
+def new_follow_up(
+    thread_id: str, body: str, due: datetime, idempotency_key: str | None, request_hash: str | None = None
+) -> Message:
     return Message(
         message_id=follow_up_message_id(thread_id),
         kind=MessageKind.FOLLOW_UP,
@@ -111,6 +113,7 @@ def new_follow_up(thread_id: str, body: str, due: datetime, idempotency_key: str
         status=MessageStatus.SCHEDULED,
         scheduled_for=due,
         idempotency_key=idempotency_key,
+        request_hash=request_hash,
     )
 
 
@@ -204,10 +207,11 @@ def schedule_follow_up(
     due: datetime,
     idempotency_key: str | None,
     now: datetime,
+    request_hash: str | None = None,
 ) -> Thread:
     """R02, R10: the one follow-up of a thread, charged now."""
     require_schedulable(thread)
-    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key))
+    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash))
     stored = changes.put_thread(draft, thread)
     assert stored.follow_up is not None
     charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")

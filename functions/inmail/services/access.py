@@ -55,8 +55,11 @@ def candidate_may_see(principal: Principal, thread: Thread) -> bool:
 
 def may_see(deps: Deps, principal: Principal, thread: Thread) -> bool:
     """R60: own threads; the whole contract for its admin; a candidate's own inbox."""
-    if candidate_may_see(principal, thread):
-        return True
+    return candidate_may_see(principal, thread) or sender_may_see(deps, principal, thread)
+
+
+def sender_may_see(deps: Deps, principal: Principal, thread: Thread) -> bool:
+    """R60: the recruiter's own threads, or any of the contract's for its admin."""
     if not principal.roles & SEAT_ROLES:
         return False
     seat = deps.store.get_seat(principal.subject)

@@ -232,11 +232,19 @@ def schedule_follow_up(deps: Deps, principal: Principal, request: ScheduleReques
     rules.check_body(request.body, ("input", "body"))
     rules.check_idempotency_key(request.idempotency_key, ("input", "idempotencyKey"))
 
+    request_hash = _schedule_hash(request)
+
     def attempt() -> Thread:
         now = deps.clock.now()
         thread = access.own_thread(deps, seat, request.thread_id)
         fu = thread.follow_up
         if request.idempotency_key is not None and fu is not None and fu.idempotency_key == request.idempotency_key:
+            if fu.request_hash is not None and fu.request_hash != request_hash:
+                raise Refusal(
+                    ErrorCode.CONFLICT,
+                    "This idempotencyKey was already used for a different follow-up.",
+                    ("input", "idempotencyKey"),
+                )
             return thread  # a retry: the first result, nothing charged again
         current_seat = access.acting_seat(deps, principal)
         contract = _contract_of(deps, current_seat)
@@ -246,12 +254,22 @@ def schedule_follow_up(deps: Deps, principal: Principal, request: ScheduleReques
         due = _due_for(thread, request.timing, now)
         changes = Changes()
         stored = transitions.schedule_follow_up(
-            changes, thread, contract, current_seat, request.body, due, request.idempotency_key, now
+            changes, thread, contract, current_seat, request.body, due, request.idempotency_key, now, request_hash
         )
         _commit_charge(deps, changes)
         return stored
 
     return retry_on_conflict(attempt)
+
+
+def _schedule_hash(request: ScheduleRequest) -> str:
+    payload = {
+        "thread": request.thread_id,
+        "body": request.body,
+        "delayDays": request.timing.delay_days,
+        "sendAt": request.timing.send_at.isoformat() if request.timing.send_at else None,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
 def _due_for(thread: Thread, timing: FollowUpTiming, now: datetime) -> datetime:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..domain import rules
 from ..domain.errors import AccessDenied, ErrorCode, Refusal
-from ..domain.model import Contract, LedgerEntry, Page, Principal, Role, Seat, Thread
+from ..domain.model import Contract, LedgerEntry, Page, Principal, Seat, Thread
 from ..domain.ports import LedgerIndex, ThreadIndex
 from . import access
 from .deps import Deps
@@ -93,8 +93,10 @@ def credit_ledger(deps: Deps, principal: Principal, first: int, after: str | Non
     return deps.store.list_ledger(LedgerIndex.RECRUITER, seat.recruiter_id, first, after)
 
 
-def viewer_is_candidate_only(principal: Principal) -> bool:
-    return principal.roles == frozenset({Role.CANDIDATE})
+def recipient_view(deps: Deps, principal: Principal, thread: Thread) -> bool:
+    """Whether the caller sees this thread only as its recipient (no scheduled follow-up,
+    no credits), also when the token has a seat role too (a recruiter can receive InMail)."""
+    return not access.sender_may_see(deps, principal, thread)
 
 
 def invalid_cursor() -> Refusal:

@@ -70,6 +70,7 @@ def _message_to(m: Message) -> dict[str, Any]:
         "failure": None if m.failure is None else [m.failure.code.value, iso(m.failure.at)],
         "decision": _decision_to(m.decision),
         "idempotencyKey": m.idempotency_key,
+        "requestHash": m.request_hash,
     }
 
 
@@ -94,6 +95,7 @@ def _message_from(raw: dict[str, Any]) -> Message:
         failure=failure,
         decision=_decision_from(raw["decision"]),
         idempotency_key=raw["idempotencyKey"],
+        request_hash=raw.get("requestHash"),
     )
 
 

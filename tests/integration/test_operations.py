@@ -1,0 +1,111 @@
+"""The committed operations (graphql/operations/*.graphql), the ones frontends copy: each
+parses, validates against the served schema, and runs through the Lambda's HTTP path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, validate
+
+from gql import OPERATIONS, Caller, operation
+from inmail.api.schema import schema
+
+NAMES = sorted(p.stem for p in OPERATIONS.glob("*.graphql") if p.stem != "fragments")
+
+
+def test_there_is_an_operation_for_every_root_field():
+    """One named operation per query and mutation of the schema."""
+    roots = {
+        **schema._schema.query_type.fields,  # type: ignore[union-attr]
+        **schema._schema.mutation_type.fields,  # type: ignore[union-attr]
+    }
+    used = set()
+    for name in NAMES:
+        for definition in parse(operation(name)).definitions:
+            if isinstance(definition, OperationDefinitionNode):
+                used |= {s.name.value for s in definition.selection_set.selections}  # type: ignore[attr-defined]
+    assert used == set(roots)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_operation_parses_and_validates(name):
+    document = parse(operation(name))
+    assert validate(schema._schema, document) == []
+    ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    assert len(ops) == 1
+    assert ops[0].name is not None and ops[0].name.value == name  # the file is named after it
+
+
+def test_every_fragment_is_used():
+    fragments = {
+        d.name.value
+        for d in parse((OPERATIONS / "fragments.graphql").read_text()).definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    used = {
+        d.name.value
+        for name in NAMES
+        for d in parse(operation(name)).definitions
+        if isinstance(d, FragmentDefinitionNode)
+    }
+    assert fragments and used == fragments
+
+
+class Recording:
+    """Runs operations as one caller, each must succeed; adds the names to `ran`."""
+
+    def __init__(self, caller: Caller, ran: set[str]):
+        self.caller = caller
+        self.ran = ran
+
+    def __call__(self, name: str, /, **variables: Any) -> Any:
+        r = self.caller.op(name, **variables)
+        assert r.status == 200, (name, r.body)
+        assert not r.errors, (name, r.errors)
+        self.ran.add(name)
+        data = next(iter(r.data.values()))
+        if isinstance(data, dict) and "userErrors" in data:
+            assert data["userErrors"] == [], (name, data)
+        return data
+
+
+def test_every_operation_runs_the_playground_session(api, clock):
+    """The README's playground session and the rest of the operations, each once at least:
+    provision as operator, send with a follow-up, reply as the candidate, see the refund."""
+    ran: set[str] = set()
+    ops = Recording(api.operator, ran)
+    ops("CreateContract", input={"id": "c1", "name": "Acme", "monthlyCredits": 10, "maxDailyLimit": 25})
+    ops("AddSeat", input={"contractId": "c1", "recruiterId": "r1", "admin": True})
+    ops("AddSeat", input={"contractId": "c1", "recruiterId": "r2", "dailyLimit": 5})
+    ops("UpsertCandidate", input={"candidateId": "k1", "name": "Kim"})
+    ops("SetRecruiterRestricted", input={"recruiterId": "r2", "restricted": True})
+
+    r1 = Recording(api.as_("r1", "RECRUITER", "CONTRACT_ADMIN", contract="c1"), ran)
+    k1 = Recording(api.as_("k1", "CANDIDATE"), ran)
+    assert r1("Viewer")["seat"]["admin"] is True
+    assert r1("Contract")["creditsRemaining"] == 10
+    with_fu = r1(
+        "SendInMail",
+        input={"candidateId": "k1", "subject": "Hi", "body": "A role", "followUp": {"body": "Ping", "delayDays": 5}},
+    )["thread"]
+    plain = r1("SendInMail", input={"candidateId": "k1", "subject": "Hi", "body": "Another role"})["thread"]
+    r1("ScheduleFollowUp", input={"threadId": plain["id"], "body": "Ping", "idempotencyKey": "k-1"})
+    r1("CancelFollowUp", input={"threadId": plain["id"]})
+    r1("RescheduleFollowUp", input={"threadId": plain["id"], "delayDays": 4})
+    r1("SetDailyLimit", input={"dailyLimit": 20})
+    assert r1("SetFollowUpsEnabled", input={"enabled": False})["contract"]["followUpsEnabled"] is False
+    r1("SetFollowUpsEnabled", input={"enabled": True})
+    assert len(r1("AwaitingReply", first=10)["edges"]) == 2
+    assert len(r1("SentThreads", first=10, allRecruiters=True)["edges"]) == 2
+    assert r1("Thread", id=with_fu["id"])["followUp"]["status"] == "SCHEDULED"
+    assert len(k1("Inbox", first=10)["edges"]) == 2
+    replied = k1("ReplyToInMail", input={"threadId": with_fu["id"], "body": "Interested"})["thread"]
+    assert replied["status"] == "REPLIED"
+    entries = [e["node"] for e in r1("CreditLedger", first=50)["edges"]]
+    refunds = {e["messageId"] for e in entries if e["kind"] == "REFUND" and e["threadId"] == with_fu["id"]}
+    assert refunds == {with_fu["initial"]["id"], with_fu["followUp"]["id"]}
+    # Charged 5 (2 + 1 + 1 + 1 rescheduled), refunded 3 (the cancel, both by the reply).
+    assert r1("Contract")["creditsRemaining"] == 8
+
+    assert ran == set(NAMES), set(NAMES) - ran
