@@ -9,7 +9,14 @@ from typing import Any, TypeVar
 
 import strawberry
 from graphql import GraphQLError
-from strawberry.extensions import MaskErrors, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    MaskErrors,
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+)
 from strawberry.types import ExecutionContext
 
 from ..domain.errors import Refusal
@@ -291,6 +298,8 @@ _LIMITS: list[Callable[[], SchemaExtension]] = [
     lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
     lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error. It was logged."),
+    # A bounded LRU shared across requests: a warm Lambda parses a frontend's operation once.
+    lambda: ParserCache(maxsize=256),
 ]
 
 schema = InMailSchema(query=Query, mutation=Mutation, extensions=_LIMITS)
