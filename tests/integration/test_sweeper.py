@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+import steps
 from sweeping import sweep_handler
 
 from gql import Caller, GraphQLClient
@@ -27,26 +28,16 @@ def world(api: GraphQLClient) -> dict[str, Caller]:
 
 
 def send(recruiter: Caller, delay: int = 3, candidate: str = "k1") -> dict[str, Any]:
-    payload = recruiter.mutate(
-        "SendInMail",
-        candidateId=candidate,
-        subject="A role",
-        body="Hello",
-        followUp={"body": "ping", "delayDays": delay},
-    )
-    assert not payload["userErrors"], payload
-    thread: dict[str, Any] = payload["thread"]
-    return thread
+    return steps.sent(recruiter, candidate, followUp={"body": "ping", "delayDays": delay})
 
 
 def thread_of(caller: Caller, tid: str) -> dict[str, Any]:
-    thread: dict[str, Any] = caller.data("Thread", id=tid)["thread"]
-    return thread
+    found = steps.thread(caller, tid)
+    assert found is not None
+    return found
 
 
-def credits_left(caller: Caller) -> int:
-    left: int = caller.data("Contract")["contract"]["creditsRemaining"]
-    return left
+credits_left = steps.remaining
 
 
 def assert_failed(thread: dict[str, Any], status: str, code: FailureCode) -> None:
