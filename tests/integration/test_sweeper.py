@@ -208,3 +208,26 @@ def test_sweep_summary_reports_lag_and_refunds(api: GraphQLClient, world: dict[s
     world["admin"].mutate("SetFollowUpsEnabled", enabled=False)
     summary = sweep_handler(api.deps, DUE + timedelta(minutes=2))
     assert summary["lag_seconds"] == 120 and summary["refunded_credits"] == 1
+
+
+def test_r29_cancelled_for_the_daily_maximum_stays_in_awaiting_reply_until_rescheduled(
+    api: GraphQLClient, world: dict[str, Caller], clock: FakeClock
+) -> None:
+    api.operator.mutate("AddSeat", contractId="c1", recruiterId="r4", dailyLimit=1)
+    r4 = api.as_("r4", "RECRUITER", contract="c1")
+    t = send(r4)
+    clock.at = DUE - timedelta(minutes=5)
+    steps.sent(r4)  # today's one message
+    assert sweep_handler(api.deps, DUE)["cancelled"] == 1
+    listed = {n["id"]: n for n in steps.awaiting(r4)}
+    assert listed[t["id"]]["status"] == "AWAITING_REPLY"
+    fu = listed[t["id"]]["followUp"]
+    assert fu["status"] == "CANCELLED"
+    assert (fu["failure"]["code"], fu["failure"]["message"], fu["failure"]["remedy"]) == (
+        "DAILY_LIMIT_REACHED",
+        *FAILURE_TEXT[FailureCode.DAILY_LIMIT_REACHED],
+    )
+    clock.at = DUE + timedelta(days=1)
+    again = r4.mutate("RescheduleFollowUp", threadId=t["id"], delayDays=6)
+    assert again["userErrors"] == []
+    assert {n["id"]: n for n in steps.awaiting(r4)}[t["id"]]["followUp"]["status"] == "SCHEDULED"
