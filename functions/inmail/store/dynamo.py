@@ -415,6 +415,16 @@ def _refused(label: str, exc: Exception) -> Exception:
     return Conflict(label)
 
 
+def _cause_code(exc: PynamoDBException) -> str | None:
+    """DynamoDB's error code, or None when no answer came. PynamoDB's own
+    `cause_response_code` raises AttributeError on a read timeout or a closed connection
+    (botocore sets their `response` to None): the request may have landed, unseen."""
+    response = getattr(exc.cause, "response", None)
+    error = response.get("Error") if isinstance(response, dict) else None
+    code = error.get("Code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) else None
+
+
 def _transient(codes: set[str], cause: str | None) -> bool:
     """Throttling, 5xx and transaction conflicts may pass; no code means no answer at all."""
     return bool(codes & TRANSIENT_CODES) or not cause
@@ -431,17 +441,20 @@ def _mapped_errors(labels: list[str] | None = None) -> Iterator[None]:
         for i, reason in enumerate(reasons):
             if reason is not None and reason.code in CONDITION_FAILED:
                 raise _refused(labels[i] if i < len(labels) else "", exc) from exc
-        codes = {r.code for r in reasons if r is not None} | {exc.cause_response_code or ""}
-        if _transient(codes, exc.cause_response_code):
+        cause = _cause_code(exc)
+        codes = {r.code for r in reasons if r is not None} | {cause or ""}
+        if _transient(codes, cause):
             raise TransientStoreError(str(codes)) from exc
         raise
     except (PutError, UpdateError) as exc:
-        if exc.cause_response_code in CONDITION_FAILED:
+        cause = _cause_code(exc)
+        if cause in CONDITION_FAILED:
             raise _refused(labels[0], exc) from exc
-        if _transient({exc.cause_response_code or ""}, exc.cause_response_code):
-            raise TransientStoreError(str(exc.cause_response_code)) from exc
+        if _transient({cause or ""}, cause):
+            raise TransientStoreError(str(cause)) from exc
         raise
     except PynamoDBException as exc:
-        if _transient({exc.cause_response_code or ""}, exc.cause_response_code):
-            raise TransientStoreError(str(exc.cause_response_code)) from exc
+        cause = _cause_code(exc)
+        if _transient({cause or ""}, cause):
+            raise TransientStoreError(str(cause)) from exc
         raise
