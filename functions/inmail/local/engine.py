@@ -6,7 +6,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +43,7 @@ class EmbeddedEngine:
         self.port = port
         self._server: Any = None
         self._thread: threading.Thread | None = None
+        self.gate: _OneRequestAtATime | None = None
 
     @property
     def endpoint(self) -> str:
@@ -48,7 +53,7 @@ class EmbeddedEngine:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
         from werkzeug.serving import make_server
 
-        app = DomainDispatcherApplication(create_backend_app)
+        app = self.gate = _OneRequestAtATime(DomainDispatcherApplication(create_backend_app))
         try:
             self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
         except (OSError, SystemExit):  # werkzeug prints why and exits when it cannot bind
@@ -69,6 +74,38 @@ class EmbeddedEngine:
         self._server = None
 
 
+SNAPSHOT_HEADER = "x-inmail-snapshot"
+_SNAPSHOT_ENVIRON = "HTTP_X_INMAIL_SNAPSHOT"
+
+
+class _OneRequestAtATime:
+    """moto's backends are not thread-safe, and werkzeug serves each request in its own
+    thread: two concurrent `ADD used :one` on a counter can lose one, and a cancelled
+    TransactWriteItems restores whole-table copies taken before a concurrent write, undoing
+    it. DynamoDB makes every request atomic; so does this, by serving one at a time (the
+    response body is built under the lock too). Found by `make load` (bench/load.py).
+
+    A snapshot holds the lock (`exclusive()`) while it reads every table, so it sees the
+    state between two requests, never the inside of one (tests/integration/
+    test_crash_safety.py); its own requests carry the token and pass."""
+
+    def __init__(self, app: Any):
+        self.app = app
+        self.lock = threading.Lock()
+        self.token = secrets.token_hex(16)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        if environ.get(_SNAPSHOT_ENVIRON) == self.token:  # the snapshot's, which holds the lock
+            return list(self.app(environ, start_response))
+        with self.lock:
+            return list(self.app(environ, start_response))
+
+    @contextmanager
+    def exclusive(self) -> Iterator[str]:
+        with self.lock:
+            yield self.token
+
+
 class EngineError(RuntimeError):
     pass
 
@@ -80,33 +117,57 @@ def _client(settings: Settings) -> Any:
 class Snapshots:
     """Whole-table snapshots in DynamoDB JSON, written atomically (temp file + rename)."""
 
-    def __init__(self, settings: Settings, data_dir: Path):
+    def __init__(self, settings: Settings, data_dir: Path, engine: EmbeddedEngine | None = None):
         self.settings = settings
+        self._engine = engine
         self.path = data_dir / SNAPSHOT_FILE
         self._lock = threading.Lock()
         # Made once, here: clients are thread-safe, boto3's default session is not.
         self._client = _client(settings)
+        self._gate = engine.gate if engine is not None else None
+        if self._gate is not None:
+            self._client.meta.events.register_first("before-send.dynamodb", self._mark)
+
+    def _mark(self, request: Any, **_: Any) -> None:
+        """The snapshot's requests pass the engine's gate, which the snapshot holds."""
+        if self._gate is not None:
+            request.headers[SNAPSHOT_HEADER] = self._gate.token
+
+    @contextmanager
+    def _consistent(self) -> Iterator[None]:
+        """No other request runs while the tables are read."""
+        if self._gate is None:
+            yield
+            return
+        with self._gate.exclusive():
+            yield
 
     def save(self) -> int:
         client = self._client
         tables: dict[str, list[dict[str, Any]]] = {}
         count = 0
-        for name in table_names(self.settings):
-            items: list[dict[str, Any]] = []
-            for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
-                items.extend(page["Items"])
-            tables[name] = items
-            count += len(items)
+        # Every table at one moment, so a transaction is in the snapshot whole or not at
+        # all (scanned one after another under writes, a refund could be in the counter and
+        # not yet in the ledger). Everything acknowledged before `taken_at` is in it.
+        with self._consistent():
+            taken_at = datetime.now(UTC).isoformat()
+            for name in table_names(self.settings):
+                items: list[dict[str, Any]] = []
+                for page in client.get_paginator("scan").paginate(TableName=name, ConsistentRead=True):
+                    items.extend(page["Items"])
+                tables[name] = items
+                count += len(items)
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
             # Owner-only, like the signing secret beside it: it holds every message.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
-                json.dump({"version": 1, "tables": tables}, f)
+                json.dump({"version": 1, "taken_at": taken_at, "tables": tables}, f)
                 f.flush()
                 os.fsync(f.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, self.path)  # atomic: a reader finds the old file or the new one, whole
+            _fsync_dir(self.path.parent)
         return count
 
     def load(self) -> int:
@@ -124,3 +185,17 @@ class Snapshots:
                     request = response.get("UnprocessedItems") or {}
             count += len(items)
         return count
+
+
+def _fsync_dir(path: Path) -> None:
+    """Make the rename itself durable (a crash of the machine, not only of the process)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
