@@ -4,7 +4,8 @@ identity and permission, a masked message (with a correlation id in the logs) fo
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from graphql import GraphQLError
@@ -37,34 +38,34 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, ApiError)
 
 
-def _raise_auth(exc: Exception) -> None:
-    if isinstance(exc, Unauthenticated):
+@contextmanager
+def _identity_errors() -> Iterator[None]:
+    """Identity and permission failures are GraphQL errors, for queries and mutations alike."""
+    try:
+        yield
+    except Unauthenticated as exc:
         raise unauthenticated() from exc
-    if isinstance(exc, AccessDenied):
+    except AccessDenied as exc:
         raise forbidden(str(exc)) from exc
 
 
 def read(fn: Callable[[], T]) -> T:
     """Run a query's service call, turning domain errors into GraphQL errors."""
-    try:
-        return fn()
-    except (Unauthenticated, AccessDenied) as exc:
-        _raise_auth(exc)
-        raise
-    except Refusal as exc:
-        raise ApiError(exc.message, "BAD_USER_INPUT") from exc
-    except TransientStoreError as exc:
-        raise ApiError("The service is busy; try again.", "SERVICE_UNAVAILABLE") from exc
+    with _identity_errors():
+        try:
+            return fn()
+        except Refusal as exc:
+            raise ApiError(exc.message, "BAD_USER_INPUT") from exc
+        except TransientStoreError as exc:
+            raise ApiError("The service is busy; try again.", "SERVICE_UNAVAILABLE") from exc
 
 
 def mutate(fn: Callable[[], T], on_refusal: Callable[[Refusal], T]) -> T:
     """Run a mutation's service call: refusals become the payload's userErrors."""
-    try:
-        return fn()
-    except (Unauthenticated, AccessDenied) as exc:
-        _raise_auth(exc)
-        raise
-    except Refusal as exc:
-        return on_refusal(exc)
-    except TransientStoreError:
-        return on_refusal(Refusal(ErrorCode.TECHNICAL_ISSUE, "The service is busy; try again."))
+    with _identity_errors():
+        try:
+            return fn()
+        except Refusal as exc:
+            return on_refusal(exc)
+        except TransientStoreError:
+            return on_refusal(Refusal(ErrorCode.TECHNICAL_ISSUE, "The service is busy; try again."))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -99,7 +100,7 @@ def _request_hash(request: SendRequest) -> str:
             "sendAt": fu.timing.send_at.isoformat() if fu.timing.send_at else None,
         },
     }
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+    return _digest(payload)
 
 
 def _validate_send(request: SendRequest) -> None:
@@ -246,12 +247,8 @@ def schedule_follow_up(deps: Deps, principal: Principal, request: ScheduleReques
                     ("input", "idempotencyKey"),
                 )
             return thread  # a retry: the first result, nothing charged again
-        current_seat = access.acting_seat(deps, principal)
-        contract = _contract_of(deps, current_seat)
         transitions.require_schedulable(thread)
-        _refuse_restricted(current_seat)
-        _refuse_disabled(contract, ("input",))
-        due = _due_for(thread, request.timing, now)
+        current_seat, contract, due = _follow_up_charge(deps, principal, thread, request.timing, now)
         changes = Changes()
         stored = transitions.schedule_follow_up(
             changes, thread, contract, current_seat, request.body, due, request.idempotency_key, now, request_hash
@@ -269,12 +266,26 @@ def _schedule_hash(request: ScheduleRequest) -> str:
         "delayDays": request.timing.delay_days,
         "sendAt": request.timing.send_at.isoformat() if request.timing.send_at else None,
     }
+    return _digest(payload)
+
+
+def _digest(payload: Mapping[str, object]) -> str:
+    """What an idempotency key's request asked for, to tell a retry from a reuse."""
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 
-def _due_for(thread: Thread, timing: FollowUpTiming, now: datetime) -> datetime:
+def _follow_up_charge(
+    deps: Deps, principal: Principal, thread: Thread, timing: FollowUpTiming, now: datetime
+) -> tuple[Seat, Contract, datetime]:
+    """What scheduling and rescheduling both check before charging, in this order: the
+    recruiter (R43), the contract (R14), the window (R11, R12). Reads the seat afresh, so a
+    retry after a lost race sees a restriction made meanwhile."""
+    seat = access.acting_seat(deps, principal)
+    contract = _contract_of(deps, seat)
+    _refuse_restricted(seat)
+    _refuse_disabled(contract, ("input",))
     first_sent = thread.initial.sent_at or thread.created_at
-    return rules.follow_up_due(first_sent, timing, now, ("input",))
+    return seat, contract, rules.follow_up_due(first_sent, timing, now, ("input",))
 
 
 def _commit_charge(deps: Deps, changes: Changes) -> None:
@@ -298,12 +309,8 @@ def reschedule_follow_up(deps: Deps, principal: Principal, request: RescheduleRe
     def attempt() -> Thread:
         now = deps.clock.now()
         thread = access.own_thread(deps, seat, request.thread_id)
-        current_seat = access.acting_seat(deps, principal)
-        contract = _contract_of(deps, current_seat)
         transitions.require_reschedulable(thread)
-        _refuse_restricted(current_seat)
-        _refuse_disabled(contract, ("input",))
-        due = _due_for(thread, request.timing, now)
+        current_seat, contract, due = _follow_up_charge(deps, principal, thread, request.timing, now)
         changes = Changes()
         stored = transitions.reschedule_follow_up(changes, thread, contract, current_seat, due, now)
         _commit_charge(deps, changes)
