@@ -8,7 +8,8 @@ import statistics
 import time
 from typing import Any
 
-from bench.env import AWAITING, REPLY, SCHEDULE, SEND, VIEWER, CallTimer, Stack, claims, provision, recruiter_claims
+from bench.env import AWAITING, REPLY, SCHEDULE, SEND, VIEWER, Stack, claims, provision, recruiter_claims
+from inmail.store.metering import CallTimer
 
 CONTRACTS = 1
 
@@ -84,7 +85,7 @@ def latency(samples: int = 150, threads: int = 40) -> dict[str, Any]:
         who = recruiter_claims(rids[0], CONTRACTS)
         for i in range(threads):
             _send(api, who, kids[i % len(kids)], i % 2 == 0)
-        timer = CallTimer().attach(stack.clients())
+        timer = CallTimer().attach(stack.store)
         counter = iter(range(10**9))
 
         def send_event() -> dict[str, Any]:

@@ -6,11 +6,10 @@ from __future__ import annotations
 import copy
 import os
 import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -118,44 +117,6 @@ def patch_moto() -> None:
     _patched = True
 
 
-@dataclass
-class CallTimer:
-    """Wall time spent inside DynamoDB calls (botocore before-call -> after-call)."""
-
-    seconds: float = 0.0
-    calls: int = 0
-    _starts: dict[int, list[float]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    _clients: list[Any] = field(default_factory=list)
-
-    def attach(self, clients: list[Any]) -> CallTimer:
-        for client in {id(c): c for c in clients}.values():
-            client.meta.events.register("before-call.dynamodb", self._before)
-            client.meta.events.register("after-call.dynamodb", self._after)
-            self._clients.append(client)
-        return self
-
-    def detach(self) -> None:
-        for client in self._clients:
-            client.meta.events.unregister("before-call.dynamodb", self._before)
-            client.meta.events.unregister("after-call.dynamodb", self._after)
-        self._clients.clear()
-
-    def reset(self) -> None:
-        with self._lock:
-            self.seconds = 0.0
-            self.calls = 0
-
-    def _before(self, **_: Any) -> None:
-        self._starts.setdefault(threading.get_ident(), []).append(time.perf_counter())
-
-    def _after(self, **_: Any) -> None:
-        start = self._starts[threading.get_ident()].pop()
-        with self._lock:
-            self.seconds += time.perf_counter() - start
-            self.calls += 1
-
-
 class Stack:
     """Fresh moto tables and the app's deps, wired as wiring.build_deps wires them."""
 
@@ -195,17 +156,11 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         self._mock.stop()
 
-    def clients(self) -> list[Any]:
-        from inmail.store.metering import _client_of
-        from inmail.store.models import ALL_MODELS
-
-        return [*(_client_of(m) for m in ALL_MODELS), self.store.transaction_client()]
-
     @contextmanager
     def metered(self) -> Iterator[Any]:
         from inmail.store.metering import RequestMeter
 
-        meter = RequestMeter().attach((self.store.transaction_client(),))
+        meter = RequestMeter().attach(self.store)
         try:
             yield meter
         finally:

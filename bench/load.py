@@ -241,7 +241,7 @@ def percentile(values: list[float], q: float) -> float:
 def unmasked(error: dict[str, Any]) -> bool:
     """An error that says more than it should: a trace, an exception's name, a library."""
     text = json.dumps(error)
-    return any(s in text for s in ("Traceback", "File \\\"", "botocore", "pynamodb", "Exception", "Error:"))
+    return any(s in text for s in ("Traceback", 'File \\"', "botocore", "pynamodb", "Exception", "Error:"))
 
 
 class Api:
@@ -271,8 +271,9 @@ class Api:
         errors = payload.get("errors") if isinstance(payload, dict) else None
         if response.status_code >= 500 or response.status_code != 200 or errors:
             outcome = f"http {response.status_code}" if response.status_code != 200 else "graphql error"
-            self.stats.record(op, elapsed, response.status_code, outcome, {"op": op, "status": response.status_code,
-                                                                           "errors": errors})
+            self.stats.record(
+                op, elapsed, response.status_code, outcome, {"op": op, "status": response.status_code, "errors": errors}
+            )
             return None
         data: dict[str, Any] = payload["data"]
         field_payload = next(iter(data.values())) if data else None
@@ -312,8 +313,17 @@ MIX = [
 
 
 class Client(threading.Thread):
-    def __init__(self, index: int, args: argparse.Namespace, url: str, stats: Stats, shared: Ledger,
-                 make_token: Any, candidates: list[str], deadline: float):
+    def __init__(
+        self,
+        index: int,
+        args: argparse.Namespace,
+        url: str,
+        stats: Stats,
+        shared: Ledger,
+        make_token: Any,
+        candidates: list[str],
+        deadline: float,
+    ):
         super().__init__(name=f"client-{index}", daemon=True)
         self.rid = f"r{index}"
         self.args = args
@@ -349,8 +359,12 @@ class Client(threading.Thread):
             tid = self._pick("none")
             if tid is None:
                 return self.send(with_follow_up=False)
-            data = self.api.call(op, operation("ScheduleFollowUp"), {"input": {
-                "threadId": tid, "body": "Following up", "delayDays": self.rng.randint(3, 10)}}, self.token)
+            data = self.api.call(
+                op,
+                operation("ScheduleFollowUp"),
+                {"input": {"threadId": tid, "body": "Following up", "delayDays": self.rng.randint(3, 10)}},
+                self.token,
+            )
             self._track(tid, data, "scheduleFollowUp", "scheduled")
         elif op == "cancelFollowUp":
             tid = self._pick("scheduled")
@@ -362,8 +376,12 @@ class Client(threading.Thread):
             tid = self._pick("cancelled")
             if tid is None:
                 return self.send(with_follow_up=True)
-            data = self.api.call(op, operation("RescheduleFollowUp"), {"input": {
-                "threadId": tid, "delayDays": self.rng.randint(3, 10)}}, self.token)
+            data = self.api.call(
+                op,
+                operation("RescheduleFollowUp"),
+                {"input": {"threadId": tid, "delayDays": self.rng.randint(3, 10)}},
+                self.token,
+            )
             self._track(tid, data, "rescheduleFollowUp", "scheduled")
         elif op == "replyToInMail":
             self.reply()
@@ -411,8 +429,9 @@ class Client(threading.Thread):
             tid, candidate = self.rng.choice(open_threads)
             self.shared.replied.add(tid)
         bearer = self.make_token(candidate, "CANDIDATE")
-        self.api.call("replyToInMail", operation("ReplyToInMail"), {"input": {"threadId": tid, "body": "Interested!"}},
-                      bearer)
+        self.api.call(
+            "replyToInMail", operation("ReplyToInMail"), {"input": {"threadId": tid, "body": "Interested!"}}, bearer
+        )
         return None
 
     def query(self, op: str) -> None:
@@ -440,11 +459,24 @@ class Sweeps:
 
 def run_sweep(target: Target, now: datetime, sweeps: Sweeps, label: str) -> dict[str, Any] | None:
     start = time.perf_counter()
-    args = ["sweep", "--now", now.isoformat().replace("+00:00", "Z"), "--dynamodb-endpoint", target.dynamodb_endpoint,
-            "--data-dir", str(target.data_dir)]
+    args = [
+        "sweep",
+        "--now",
+        now.isoformat().replace("+00:00", "Z"),
+        "--dynamodb-endpoint",
+        target.dynamodb_endpoint,
+        "--data-dir",
+        str(target.data_dir),
+    ]
     try:
-        done = subprocess.run([*inmail_command(), *args], env=subprocess_env(), capture_output=True, text=True,
-                              timeout=SWEEP_TIMEOUT, check=False)
+        done = subprocess.run(
+            [*inmail_command(), *args],
+            env=subprocess_env(),
+            capture_output=True,
+            text=True,
+            timeout=SWEEP_TIMEOUT,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         with sweeps.lock:
             sweeps.failures.append(f"{label}: timed out after {SWEEP_TIMEOUT} s")
@@ -461,8 +493,9 @@ def run_sweep(target: Target, now: datetime, sweeps: Sweeps, label: str) -> dict
     return summary
 
 
-def sweeper_loop(target: Target, start: datetime, every: float, stop: threading.Event, sweeps: Sweeps,
-                 operator: Any = None) -> None:
+def sweeper_loop(
+    target: Target, start: datetime, every: float, stop: threading.Event, sweeps: Sweeps, operator: Any = None
+) -> None:
     """Sweeps with a clock 3, 4, 5... days ahead while the clients run; every third round
     two at once with the same clock (they race for the same follow-ups: R30). Before each
     round `operator(round)` may change something the sweeper checks (a restricted seat)."""
@@ -473,8 +506,7 @@ def sweeper_loop(target: Target, start: datetime, every: float, stop: threading.
             operator(round_)
         now = start + timedelta(days=min(2 + round_, 27), minutes=round_)
         if round_ % 3 == 0:
-            pair = [threading.Thread(target=run_sweep, args=(target, now, sweeps, f"pair-{round_}{x}"))
-                    for x in "ab"]
+            pair = [threading.Thread(target=run_sweep, args=(target, now, sweeps, f"pair-{round_}{x}")) for x in "ab"]
             for t in pair:
                 t.start()
             for t in pair:
@@ -494,14 +526,35 @@ def must(data: dict[str, Any] | None, name: str) -> dict[str, Any]:
 
 
 def provision(api: Api, ops: str, recruiters: list[str], candidates: list[str], contract: str = CONTRACT) -> None:
-    must(api.call("provision", operation("CreateContract"), {"input": {
-        "id": contract, "name": "Load", "monthlyCredits": 1_000_000, "maxDailyLimit": 10_000}}, ops), "createContract")
+    must(
+        api.call(
+            "provision",
+            operation("CreateContract"),
+            {"input": {"id": contract, "name": "Load", "monthlyCredits": 1_000_000, "maxDailyLimit": 10_000}},
+            ops,
+        ),
+        "createContract",
+    )
     for rid in [*recruiters, AUDITOR] if contract == CONTRACT else recruiters:
-        must(api.call("provision", operation("AddSeat"), {"input": {
-            "contractId": contract, "recruiterId": rid, "admin": rid == AUDITOR}}, ops), "addSeat")
+        must(
+            api.call(
+                "provision",
+                operation("AddSeat"),
+                {"input": {"contractId": contract, "recruiterId": rid, "admin": rid == AUDITOR}},
+                ops,
+            ),
+            "addSeat",
+        )
     for kid in candidates:
-        must(api.call("provision", operation("UpsertCandidate"), {"input": {
-            "candidateId": kid, "name": f"Candidate {kid}"}}, ops), "upsertCandidate")
+        must(
+            api.call(
+                "provision",
+                operation("UpsertCandidate"),
+                {"input": {"candidateId": kid, "name": f"Candidate {kid}"}},
+                ops,
+            ),
+            "upsertCandidate",
+        )
 
 
 # ---- the audit --------------------------------------------------------------------
@@ -528,8 +581,13 @@ def scan_counters(target: Target) -> dict[str, int]:
     from inmail.config import Settings
 
     table = Settings.from_env().counters_table
-    client = boto3.client("dynamodb", endpoint_url=target.dynamodb_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=target.dynamodb_endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="local",
+        aws_secret_access_key="local",
+    )
     out: dict[str, int] = {}
     for page in client.get_paginator("scan").paginate(TableName=table, ConsistentRead=True):
         for item in page["Items"]:
@@ -537,8 +595,9 @@ def scan_counters(target: Target) -> dict[str, int]:
     return out
 
 
-def audit(api: Api, target: Target, shared: Ledger, recruiters: list[str], admin: str,
-          started_month: str) -> dict[str, Any]:
+def audit(
+    api: Api, target: Target, shared: Ledger, recruiters: list[str], admin: str, started_month: str
+) -> dict[str, Any]:
     """Everything the run must leave true. Returns {check: [problems...]} plus figures."""
     threads = pages(api, AUDIT_THREADS, "sentThreads", admin)
     entries = pages(api, AUDIT_LEDGER, "creditLedger", admin)
@@ -553,8 +612,9 @@ def audit(api: Api, target: Target, shared: Ledger, recruiters: list[str], admin
     # the contract's balance and every counter agree with the ledger
     used_now = contract["monthlyCredits"] - contract["creditsRemaining"]
     if used_now != net_by_month[started_month]:
-        problems["ledger balanced"].append(f"{started_month}: contract used {used_now}, "
-                                           f"ledger charges - refunds {net_by_month[started_month]}")
+        problems["ledger balanced"].append(
+            f"{started_month}: contract used {used_now}, ledger charges - refunds {net_by_month[started_month]}"
+        )
     if target.dynamodb_endpoint:
         _check_counters(scan_counters(target), net_by_month, recruiters, sent_messages, problems)
     figures = {
@@ -582,17 +642,20 @@ def _check_sends(threads: list[dict[str, Any]], shared: Ledger, problems: dict[s
         problems["sends stored once"].append(f"{len(dupes)} threads listed twice: {dupes[:5]}")
     stored, acked = set(ids), set(shared.sent)
     if acked - stored:
-        problems["sends stored once"].append(f"{len(acked - stored)} acknowledged sends missing: "
-                                             f"{sorted(acked - stored)[:5]}")
+        problems["sends stored once"].append(
+            f"{len(acked - stored)} acknowledged sends missing: {sorted(acked - stored)[:5]}"
+        )
     extra = stored - acked
     if len(extra) > shared.lost_sends:
-        problems["sends stored once"].append(f"{len(extra)} unacknowledged threads stored, "
-                                             f"{shared.lost_sends} sends unanswered")
+        problems["sends stored once"].append(
+            f"{len(extra)} unacknowledged threads stored, {shared.lost_sends} sends unanswered"
+        )
     return stored
 
 
-def _check_ledger(entries: list[dict[str, Any]], stored: set[str], problems: dict[str, list[str]]) -> tuple[
-        Counter[str], dict[str, Counter[str]], Counter[str]]:
+def _check_ledger(
+    entries: list[dict[str, Any]], stored: set[str], problems: dict[str, list[str]]
+) -> tuple[Counter[str], dict[str, Counter[str]], Counter[str]]:
     """One charge and at most one refund per message attempt, each for a stored thread."""
     entry_ids = [e["id"] for e in entries]
     if len(entry_ids) != len(set(entry_ids)):
@@ -615,8 +678,12 @@ def _check_ledger(entries: list[dict[str, Any]], stored: set[str], problems: dic
     return net_by_message, by_thread, net_by_month
 
 
-def _check_threads(threads: list[dict[str, Any]], net_by_message: Counter[str], by_thread: dict[str, Counter[str]],
-                   problems: dict[str, list[str]]) -> tuple[Counter[str], int]:
+def _check_threads(
+    threads: list[dict[str, Any]],
+    net_by_message: Counter[str],
+    by_thread: dict[str, Counter[str]],
+    problems: dict[str, list[str]],
+) -> tuple[Counter[str], int]:
     """Threads and messages agree with the ledger; follow-ups are final, their credits agree."""
     follow_states: Counter[str] = Counter()
     sent_messages = 0
@@ -624,7 +691,8 @@ def _check_threads(threads: list[dict[str, Any]], net_by_message: Counter[str], 
         kinds = by_thread[t["id"]]
         if (t["creditsCharged"], t["creditsRefunded"]) != (kinds["CHARGE"], kinds["REFUND"]):
             problems["threads agree with the ledger"].append(
-                f"{t['id']}: thread says {t['creditsCharged']}/{t['creditsRefunded']}, ledger {dict(kinds)}")
+                f"{t['id']}: thread says {t['creditsCharged']}/{t['creditsRefunded']}, ledger {dict(kinds)}"
+            )
         sent_messages += t["initial"]["status"] == "SENT"
         for m in (t["initial"], t["followUp"]):
             if m is None:
@@ -642,18 +710,25 @@ def _check_threads(threads: list[dict[str, Any]], net_by_message: Counter[str], 
             if net_by_message[fu["id"]] != expected:
                 problems["follow-ups final"].append(
                     f"{t['id']}: follow-up {fu['status']} (replied: {t['repliedAt'] is not None}) "
-                    f"has net {net_by_message[fu['id']]} credits")
+                    f"has net {net_by_message[fu['id']]} credits"
+                )
     return follow_states, sent_messages
 
 
-def _check_counters(counters: dict[str, int], net_by_month: Counter[str], recruiters: list[str], sent_messages: int,
-                    problems: dict[str, list[str]]) -> None:
+def _check_counters(
+    counters: dict[str, int],
+    net_by_month: Counter[str],
+    recruiters: list[str],
+    sent_messages: int,
+    problems: dict[str, list[str]],
+) -> None:
     """Every month's credit counter is the ledger's net; the daily counters sum to the SENT messages."""
     credit_counters = {k.rsplit("#", 1)[1]: v for k, v in counters.items() if k.startswith(f"credits#{CONTRACT}#")}
     for month in set(credit_counters) | set(net_by_month):
         if credit_counters.get(month, 0) != net_by_month[month]:
-            problems["ledger balanced"].append(f"{month}: counter {credit_counters.get(month, 0)}, "
-                                               f"ledger {net_by_month[month]}")
+            problems["ledger balanced"].append(
+                f"{month}: counter {credit_counters.get(month, 0)}, ledger {net_by_month[month]}"
+            )
     daily = sum(v for k, v in counters.items() if k.split("#")[0] == "sends" and k.split("#")[1] in recruiters)
     if daily != sent_messages:
         problems["daily counters"].append(f"daily counters sum to {daily}, {sent_messages} messages SENT")
@@ -696,19 +771,25 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         clock0 = datetime.now(UTC)
         month = clock0.strftime("%Y-%m")
         deadline = time.monotonic() + args.max_seconds
-        clients = [Client(i, args, target.url, stats, shared, make_token, candidates, deadline)
-                   for i in range(args.clients)]
+        clients = [
+            Client(i, args, target.url, stats, shared, make_token, candidates, deadline) for i in range(args.clients)
+        ]
         operator_api = Api(target.url, stats)
 
         def restrict(round_: int) -> None:
             """Flag one recruiter per round and clear the one before (R22, R43): its sends are
             refused and the sweeper fails its follow-ups, with the refund in the sweep's month."""
             for rid, flag in ((f"r{(round_ - 1) % args.clients}", False), (f"r{round_ % args.clients}", True)):
-                operator_api.call("setRecruiterRestricted", operation("SetRecruiterRestricted"),
-                                  {"input": {"recruiterId": rid, "restricted": flag}}, ops)
+                operator_api.call(
+                    "setRecruiterRestricted",
+                    operation("SetRecruiterRestricted"),
+                    {"input": {"recruiterId": rid, "restricted": flag}},
+                    ops,
+                )
 
-        sweeper = threading.Thread(target=sweeper_loop,
-                                   args=(target, clock0, args.sweep_every, stop, sweeps, restrict), daemon=True)
+        sweeper = threading.Thread(
+            target=sweeper_loop, args=(target, clock0, args.sweep_every, stop, sweeps, restrict), daemon=True
+        )
         t0 = time.perf_counter()
         sweeper.start()
         for c in clients:
@@ -729,9 +810,18 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
     return summarize(args, stats, sweeps, result, hung, again, final, ops_done, load_seconds, started)
 
 
-def summarize(args: argparse.Namespace, stats: Stats, sweeps: Sweeps, result: dict[str, Any], hung: list[str],
-              again: dict[str, Any] | None, final: dict[str, Any] | None, ops_done: int, load_seconds: float,
-              started: float) -> dict[str, Any]:
+def summarize(
+    args: argparse.Namespace,
+    stats: Stats,
+    sweeps: Sweeps,
+    result: dict[str, Any],
+    hung: list[str],
+    again: dict[str, Any] | None,
+    final: dict[str, Any] | None,
+    ops_done: int,
+    load_seconds: float,
+    started: float,
+) -> dict[str, Any]:
     problems: dict[str, list[str]] = result["problems"]
     fivexx = sum(n for s, n in stats.statuses.items() if s >= 500)
     gql_errors = sum(n for op in stats.outcomes.values() for o, n in op.items() if o == "graphql error")
@@ -739,8 +829,10 @@ def summarize(args: argparse.Namespace, stats: Stats, sweeps: Sweeps, result: di
     if fivexx:
         problems["no 5xx"] = [f"{fivexx} responses >= 500"]
     if gql_errors or other_http:
-        problems["no GraphQL errors"] = [f"{gql_errors} GraphQL errors, {other_http} other HTTP statuses",
-                                         *[json.dumps(e)[:300] for e in stats.errors[:5]]]
+        problems["no GraphQL errors"] = [
+            f"{gql_errors} GraphQL errors, {other_http} other HTTP statuses",
+            *[json.dumps(e)[:300] for e in stats.errors[:5]],
+        ]
     if any(unmasked(e) for e in stats.errors):
         problems["no unmasked errors"] = [json.dumps(e)[:300] for e in stats.errors if unmasked(e)][:5]
     if hung:
@@ -777,8 +869,13 @@ def summarize(args: argparse.Namespace, stats: Stats, sweeps: Sweeps, result: di
             "target": args.url or "inmail serve --no-sweeper (embedded moto engine)",
             "command": "python -m bench.load " + " ".join(sys.argv[1:]),
         },
-        "config": {"clients": args.clients, "ops_per_client": args.ops, "candidates": args.candidates,
-                   "sweep_every_s": args.sweep_every, "seed": args.seed},
+        "config": {
+            "clients": args.clients,
+            "ops_per_client": args.ops,
+            "candidates": args.candidates,
+            "sweep_every_s": args.sweep_every,
+            "seed": args.seed,
+        },
         "load": {
             "seconds": round(load_seconds, 1),
             "client_operations": ops_done,
@@ -789,13 +886,17 @@ def summarize(args: argparse.Namespace, stats: Stats, sweeps: Sweeps, result: di
             "graphql_errors": gql_errors,
         },
         "operations": per_op,
-        "sweeps": {"runs": len(sweeps.runs),
-                   "during_load": sum(not r["label"].startswith("final") for r in sweeps.runs),
-                   "totals": dict(swept), "final": final, "final_again": again,
-                   "longest_s": max((r["seconds"] for r in sweeps.runs), default=0.0)},
+        "sweeps": {
+            "runs": len(sweeps.runs),
+            "during_load": sum(not r["label"].startswith("final") for r in sweeps.runs),
+            "totals": dict(swept),
+            "final": final,
+            "final_again": again,
+            "longest_s": max((r["seconds"] for r in sweeps.runs), default=0.0),
+        },
         "audit": result["figures"],
-        "checks": {name: "FAILED" if name in problems else "held" for name in CHECKS} | {
-            k: "FAILED" for k in problems if k not in CHECKS},
+        "checks": {name: "FAILED" if name in problems else "held" for name in CHECKS}
+        | {k: "FAILED" for k in problems if k not in CHECKS},
         "problems": problems,
     }
 
@@ -828,8 +929,10 @@ def table(result: dict[str, Any]) -> str:
         ok = s["outcomes"].get("ok", 0)
         errors = sum(n for o, n in s["outcomes"].items() if o in ("graphql error", "transport") or o.startswith("http"))
         refused = s["count"] - ok - errors
-        lines.append(f"{op:<22} {s['count']:>6} {ok:>6} {refused:>8} {errors:>6} {s['p50_ms']:>8} {s['p95_ms']:>8} "
-                     f"{s['p99_ms']:>8} {s['max_ms']:>8}")
+        lines.append(
+            f"{op:<22} {s['count']:>6} {ok:>6} {refused:>8} {errors:>6} {s['p50_ms']:>8} {s['p95_ms']:>8} "
+            f"{s['p99_ms']:>8} {s['max_ms']:>8}"
+        )
     ld, sw, au = result["load"], result["sweeps"], result["audit"]
     lines += [
         "-" * 90,
@@ -876,8 +979,9 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
         provision(api, ops, ["s0"], ["pk0"][:0], contract="seed")
         bearer = make_token("p0", "RECRUITER", contract="probe")
         seed_bearer = make_token("s0", "RECRUITER", contract="seed")
-        data = api.call("seed", operation("SendInMail"), {"input": {
-            "candidateId": "pk0", "subject": "s", "body": "b"}}, seed_bearer)
+        data = api.call(
+            "seed", operation("SendInMail"), {"input": {"candidateId": "pk0", "subject": "s", "body": "b"}}, seed_bearer
+        )
         assert data is not None
         settings = replace(Settings.from_env(), dynamodb_endpoint=target.dynamodb_endpoint)
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
@@ -890,25 +994,47 @@ def probe(args: argparse.Namespace) -> dict[str, Any]:
             with ThreadModel.batch_write() as threads, LedgerModel.batch_write() as ledger:
                 while seeded < size:
                     tid = f"seed-{seeded:07d}"
-                    thread = replace(template, thread_id=tid,
-                                     initial=replace(template.initial, message_id=transitions.initial_message_id(tid)))
+                    thread = replace(
+                        template,
+                        thread_id=tid,
+                        initial=replace(template.initial, message_id=transitions.initial_message_id(tid)),
+                    )
                     threads.save(store._thread_model(thread))
-                    ledger.save(_entry_model(transitions.ledger_entry(thread, thread.initial, LedgerKind.CHARGE,
-                                                                      thread.created_at, "seed")))
+                    ledger.save(
+                        _entry_model(
+                            transitions.ledger_entry(
+                                thread, thread.initial, LedgerKind.CHARGE, thread.created_at, "seed"
+                            )
+                        )
+                    )
                     seeded += 1
             latencies = []
             for i in range(args.probe_sends):
                 start = time.perf_counter()
-                sent = api.call("probe", operation("SendInMail"), {"input": {
-                    "candidateId": "pk0", "subject": "s", "body": f"b{size}-{i}",
-                    "followUp": {"body": "f", "delayDays": 5}}}, bearer)
+                sent = api.call(
+                    "probe",
+                    operation("SendInMail"),
+                    {
+                        "input": {
+                            "candidateId": "pk0",
+                            "subject": "s",
+                            "body": f"b{size}-{i}",
+                            "followUp": {"body": "f", "delayDays": 5},
+                        }
+                    },
+                    bearer,
+                )
                 latencies.append(time.perf_counter() - start)
                 assert sent is not None and not sent["sendInMail"]["userErrors"], sent
-            row = {"threads": size, "sends": len(latencies),
-                   "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-                   "p95_ms": round(percentile(latencies, 0.95) * 1000, 1)}
-            print(f"  {size:>6} threads: sendInMail+followUp p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms",
-                  flush=True)
+            row = {
+                "threads": size,
+                "sends": len(latencies),
+                "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+                "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
+            }
+            print(
+                f"  {size:>6} threads: sendInMail+followUp p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms", flush=True
+            )
             out.append(row)
         api.close()
     return {"probe": out, "generated_at": datetime.now(UTC).isoformat(timespec="seconds")}

@@ -36,7 +36,7 @@ from inmail.domain.model import LedgerEntry, LedgerKind, MessageStatus, Thread
 from inmail.domain.ports import LedgerIndex, ThreadIndex
 from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
-from inmail.store.models import ALL_MODELS
+from inmail.store.metering import DynamoDBHooks
 from support import T0, LambdaContext, decode_body, http_event
 
 # A sweep killed mid-way never publishes its metrics: Powertools warns, as it should.
@@ -102,30 +102,15 @@ def _error_response(operation_name: str, kind: Kind, body: dict[str, Any], threa
 
 
 @dataclass
-class FaultInjector:
+class FaultInjector(DynamoDBHooks):
     """Counts DynamoDB writes on every client the app uses and faults the chosen ones."""
 
     threads_table: str
     plan: dict[int, Kind] = field(default_factory=dict)  # write number -> its fault
     writes: int = 0
     injected: list[tuple[int, str, Kind]] = field(default_factory=list)
-    _clients: list[Any] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def attach(self, deps: Deps) -> FaultInjector:
-        clients = [m._get_connection().connection.client for m in ALL_MODELS]
-        clients.append(deps.store.transaction_client())  # type: ignore[attr-defined]
-        for client in {id(c): c for c in clients}.values():
-            client.meta.events.register_first("before-call.dynamodb", self._before)
-            client.meta.events.register("after-call.dynamodb", self._after)
-            self._clients.append(client)
-        return self
-
-    def detach(self) -> None:
-        for client in self._clients:
-            client.meta.events.unregister("before-call.dynamodb", self._before)
-            client.meta.events.unregister("after-call.dynamodb", self._after)
-        self._clients.clear()
+    run_first = True  # answer with the fault before the request reaches moto
 
     def arm(self, kind: Kind, at: set[int]) -> None:
         self.arm_plan(dict.fromkeys(at, kind))
@@ -249,7 +234,7 @@ def world(api: GraphQLClient, settings: Settings) -> Iterator[tuple[GraphQLClien
         # models to new connections (and clients) the hooks would not see.
         import inmail.handlers.sweeper  # noqa: F401
 
-        faults = FaultInjector(settings.threads_table).attach(api.deps)
+        faults = FaultInjector(settings.threads_table).attach(api.deps.store)
         try:
             yield api, faults
         finally:

@@ -188,7 +188,7 @@ def test_r30_sweep_reads_only_the_due_follow_ups(api: GraphQLClient, recruiter: 
     """Many follow-ups not yet due, a few due: the sweep reads the due ones, not the table."""
     due_ids = send_many(recruiter, 5, delay=3)
     send_many(recruiter, 40, delay=20)
-    meter = RequestMeter().attach((api.deps.store.transaction_client(),))  # type: ignore[attr-defined]
+    meter = RequestMeter().attach(api.deps.store)
     try:
         summary = run_sweep(api.deps, DUE, "metered", workers=4).to_dict()
     finally:

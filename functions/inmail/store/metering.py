@@ -1,41 +1,63 @@
 """Count DynamoDB work through botocore's event hooks, so the figures hold on real
-DynamoDB as on moto: requests per operation, items read, items written."""
+DynamoDB as on moto: requests per operation, items read, items written, time in calls."""
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from .models import ALL_MODELS
 
 WRITE_OPERATIONS = {"PutItem": 1, "UpdateItem": 1, "DeleteItem": 1}
 
 
+def app_clients(store: Any | None = None) -> list[Any]:
+    """Every botocore client the app's DynamoDB calls go through: each model's, and the
+    store's transaction connection."""
+    clients = [model._get_connection().connection.client for model in ALL_MODELS]
+    if store is not None:
+        clients.append(store.transaction_client())
+    return list({id(c): c for c in clients}.values())
+
+
+class DynamoDBHooks:
+    """Handlers on botocore's before-call and after-call events of those clients."""
+
+    run_first = False  # before every other before-call handler (to answer instead of AWS)
+
+    def attach(self, store: Any | None = None) -> Self:
+        self._hooked = app_clients(store)
+        for client in self._hooked:
+            events = client.meta.events
+            (events.register_first if self.run_first else events.register)("before-call.dynamodb", self._before)
+            events.register("after-call.dynamodb", self._after)
+        return self
+
+    def detach(self) -> None:
+        for client in getattr(self, "_hooked", []):
+            client.meta.events.unregister("before-call.dynamodb", self._before)
+            client.meta.events.unregister("after-call.dynamodb", self._after)
+        self._hooked = []
+
+    def _before(self, **event: Any) -> Any:
+        """botocore passes model, params, request_signer, context; a non-None return answers
+        the call instead of AWS."""
+        return None
+
+    def _after(self, **event: Any) -> None:
+        """botocore passes http_response, parsed, model, context."""
+
+
 @dataclass
-class RequestMeter:
+class RequestMeter(DynamoDBHooks):
     requests: Counter[str] = field(default_factory=Counter)
     items_read: Counter[str] = field(default_factory=Counter)
     items_written: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
-    _clients: list[Any] = field(default_factory=list)
-
-    def attach(self, extra_clients: tuple[Any, ...] = ()) -> RequestMeter:
-        """Hook every model's client (and any other given, e.g. a transaction's)."""
-        clients = {id(c): c for c in (*(_client_of(m) for m in ALL_MODELS), *extra_clients)}
-        for client in clients.values():
-            client.meta.events.register("before-call.dynamodb", self._before)
-            client.meta.events.register("after-call.dynamodb", self._after)
-            self._clients.append(client)
-        return self
-
-    def detach(self) -> None:
-        for client in self._clients:
-            client.meta.events.unregister("before-call.dynamodb", self._before)
-            client.meta.events.unregister("after-call.dynamodb", self._after)
-        self._clients.clear()
 
     def reset(self) -> None:
         with self._lock:
@@ -43,8 +65,8 @@ class RequestMeter:
             self.items_read.clear()
             self.items_written = 0
 
-    def _before(self, model: Any, params: dict[str, Any], **_: Any) -> None:
-        name = model.name
+    def _before(self, **event: Any) -> None:
+        name, params = event["model"].name, event["params"]
         written = WRITE_OPERATIONS.get(name, 0)
         if name in ("TransactWriteItems", "BatchWriteItem"):
             request = _api_params(params)
@@ -56,8 +78,8 @@ class RequestMeter:
             self.requests[name] += 1
             self.items_written += written
 
-    def _after(self, model: Any, parsed: dict[str, Any], **_: Any) -> None:
-        name = model.name
+    def _after(self, **event: Any) -> None:
+        name, parsed = event["model"].name, event["parsed"]
         if name in ("Query", "Scan"):
             read = int(parsed.get("ScannedCount", parsed.get("Count", 0)))
         elif name == "GetItem":
@@ -87,5 +109,25 @@ def _api_params(params: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
-def _client_of(model: Any) -> Any:
-    return model._get_connection().connection.client
+@dataclass
+class CallTimer(DynamoDBHooks):
+    """Wall time spent inside DynamoDB calls (before-call to after-call), across threads."""
+
+    seconds: float = 0.0
+    calls: int = 0
+    _starts: dict[int, list[float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def reset(self) -> None:
+        with self._lock:
+            self.seconds = 0.0
+            self.calls = 0
+
+    def _before(self, **event: Any) -> None:
+        self._starts.setdefault(threading.get_ident(), []).append(time.perf_counter())
+
+    def _after(self, **event: Any) -> None:
+        start = self._starts[threading.get_ident()].pop()
+        with self._lock:
+            self.seconds += time.perf_counter() - start
+            self.calls += 1
