@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from inmail.domain.errors import Conflict, LimitExceeded, TransientDeliveryError
+from inmail.domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
 from inmail.domain.model import (
     Candidate,
     Changes,
@@ -154,7 +154,10 @@ class StoreDelivery:
         self.delivered = 0
 
     def deliver(self, changes: Changes) -> None:
-        self.store.commit(changes)
+        try:
+            self.store.commit(changes)
+        except TransientStoreError as exc:  # as the DynamoDB adapter maps it
+            raise TransientDeliveryError(str(exc)) from exc
         self.delivered += 1
 
 

@@ -150,3 +150,30 @@ def test_r26_a_transient_failure_that_clears_delivers(world: World) -> None:
     world.deps.delivery = FlakyDelivery(world.deps.delivery, failures=2)
     assert world.sweep(timedelta(days=3)).to_dict()["delivered"] == 1
     assert world.thread(t.thread_id).follow_up.status is MessageStatus.SENT  # type: ignore[union-attr]
+
+
+def test_r30_a_delivery_whose_answer_was_lost_is_reported_delivered_once(world: World) -> None:
+    """The commit lands, then the connection drops: the retry finds this sweep's own
+    delivery and counts it, instead of 'skipped' (and never delivers again)."""
+    from inmail.domain.errors import TransientStoreError
+
+    t = world.send(follow_up_days=3)
+    original_commit = world.store.commit
+    lost = False
+
+    def commit_then_lose_the_answer(changes: Changes) -> None:
+        nonlocal lost
+        original_commit(changes)
+        delivering = any(
+            th.follow_up is not None and th.follow_up.status is MessageStatus.SENT for th, _ in changes.threads
+        )
+        if delivering and not lost:
+            lost = True
+            raise TransientStoreError("read timeout")
+
+    world.store.commit = commit_then_lose_the_answer  # type: ignore[method-assign]
+    summary = world.sweep(timedelta(days=3)).to_dict()
+    assert lost and summary["delivered"] == 1 and summary["skipped"] == 0
+    assert world.thread(t.thread_id).follow_up.status is MessageStatus.SENT  # type: ignore[union-attr]
+    # One send counted on the first message's day, one on the delivery's: delivered once.
+    assert sum(v for k, v in world.store.counters.items() if k.startswith("sends#")) == 2

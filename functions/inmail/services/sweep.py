@@ -115,6 +115,8 @@ def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Sett
 
 def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
     thread = deps.store.get_thread(thread_id)
+    if thread is not None and (ours := _settled_by(thread, sweep_id)) is not None:
+        return ours
     fu = thread.scheduled_follow_up if thread else None
     if thread is None or fu is None or fu.scheduled_for is None or fu.scheduled_for > now:
         return Settled(Outcome.SKIPPED)  # R30: never before it is due; the index lags
@@ -153,14 +155,28 @@ def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settle
     return _settle_undelivered(deps, claimed, decision, now, lag)
 
 
+_OUTCOME_OF = {
+    MessageStatus.SENT: Outcome.DELIVERED,
+    MessageStatus.FAILED: Outcome.FAILED,
+    MessageStatus.CANCELLED: Outcome.CANCELLED,
+    MessageStatus.DELETED: Outcome.DELETED,
+}
+
+
+def _settled_by(thread: Thread, sweep_id: str) -> Settled | None:
+    """This sweep's own commit landed but its answer was lost (a timeout after the write):
+    report what it did rather than 'skipped', so the metrics count it."""
+    fu = thread.follow_up
+    if fu is None or fu.decision is None or fu.decision.sweep_id != sweep_id or fu.status is MessageStatus.SCHEDULED:
+        return None
+    refunded = 1 if fu.credit_refunded and fu.status is not MessageStatus.SENT else 0
+    return Settled(_OUTCOME_OF[fu.status], fu.decision, refunded)
+
+
 def _settle_undelivered(deps: Deps, claimed: Thread, decision: Decision, now: datetime, lag: float) -> Settled:
     changes = Changes()
     settled = transitions.settle_follow_up(changes, claimed, decision, None, now)
     deps.store.commit(changes)
-    outcome = {
-        MessageStatus.FAILED: Outcome.FAILED,
-        MessageStatus.CANCELLED: Outcome.CANCELLED,
-        MessageStatus.DELETED: Outcome.DELETED,
-    }[decision.outcome]
+    outcome = _OUTCOME_OF[decision.outcome]
     refunded = 1 if settled.follow_up is not None and settled.follow_up.credit_refunded else 0
     return Settled(outcome, decision, refunded, lag)
