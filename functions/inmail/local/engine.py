@@ -119,7 +119,6 @@ class Snapshots:
 
     def __init__(self, settings: Settings, data_dir: Path, engine: EmbeddedEngine | None = None):
         self.settings = settings
-        self._engine = engine
         self.path = data_dir / SNAPSHOT_FILE
         self._lock = threading.Lock()
         # Made once, here: clients are thread-safe, boto3's default session is not.
