@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import copy
 import os
-import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+
+from inmail.wiring import UuidIds
+from support import (
+    FakeClock,
+    LambdaContext,
+    claims_for,
+    http_event,
+    serialize_moto_requests,
+    thread_botocore_session,
+)
 
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -20,34 +28,6 @@ os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "InMailBench")
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
-
-T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-class FixedClock:
-    def __init__(self, at: datetime = T0):
-        self.at = at
-
-    def now(self) -> datetime:
-        return self.at
-
-
-class UuidIds:
-    def new_id(self) -> str:
-        return str(uuid.uuid4())
-
-
-_sessions = threading.local()
-
-
-def _thread_botocore_session() -> Any:
-    """One botocore session per thread: its loader caches the service model (as in tests)."""
-    import botocore.session
-
-    session = getattr(_sessions, "session", None)
-    if session is None:
-        session = _sessions.session = botocore.session.get_session()
-    return session
 
 
 class _NoTableCopy:
@@ -77,7 +57,6 @@ def patch_moto() -> None:
     if _patched:
         return
     import moto.dynamodb.models as backend_module
-    from moto.core.botocore_stubber import BotocoreStubber
     from moto.dynamodb.models.dynamo_type import DynamoType
 
     backend_module.copy = _NoTableCopy()  # type: ignore[assignment]
@@ -106,14 +85,7 @@ def patch_moto() -> None:
 
     backend_module.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
-    lock = threading.RLock()
-    original_call = BotocoreStubber.__call__
-
-    def locked(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
-        with lock:
-            return original_call(self, event_name, request, **kwargs)
-
-    BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
+    serialize_moto_requests()
     _patched = True
 
 
@@ -124,7 +96,7 @@ class Stack:
         from inmail.config import Settings
 
         self.settings = Settings(due_shards=due_shards, sweep_workers=workers)
-        self.clock = FixedClock()
+        self.clock = FakeClock()
         self._mock: Any = None
 
     def __enter__(self) -> Stack:
@@ -136,7 +108,7 @@ class Stack:
         from inmail.store.tables import ensure_tables
 
         patch_moto()
-        pynamodb.connection.base.get_session = _thread_botocore_session  # type: ignore[attr-defined]
+        pynamodb.connection.base.get_session = thread_botocore_session  # type: ignore[attr-defined]
         self._mock = mock_aws()
         self._mock.start()
         ensure_tables(self.settings)
@@ -176,52 +148,7 @@ class Stack:
         return Api(Mangum(create_app(self.deps, self.settings), lifespan="off"))
 
 
-class LambdaContext:
-    function_name = "bench"
-    memory_limit_in_mb = 1024
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
-    aws_request_id = "bench"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 900_000
-
-
-def http_event(body: str, claims: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "version": "2.0",
-        "routeKey": "POST /graphql",
-        "rawPath": "/graphql",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "accept": "application/json"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "api",
-            "domainName": "api.example.com",
-            "domainPrefix": "api",
-            "http": {
-                "method": "POST",
-                "path": "/graphql",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench",
-            "routeKey": "POST /graphql",
-            "stage": "$default",
-            "time": "02/Nov/2026:09:00:00 +0000",
-            "timeEpoch": 1793610000000,
-            "authorizer": {"jwt": {"claims": claims, "scopes": None}},
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
-
-
-def claims(sub: str, *roles: str, contract: str | None = None) -> dict[str, Any]:
-    out: dict[str, Any] = {"sub": sub, "roles": "[" + " ".join(roles) + "]"}
-    if contract:
-        out["contract_id"] = contract
-    return out
+claims = claims_for
 
 
 OPERATOR = claims("ops", "OPERATOR")
@@ -235,7 +162,7 @@ class Api:
     def event(self, query: str, variables: dict[str, Any], who: dict[str, Any]) -> dict[str, Any]:
         import json
 
-        return http_event(json.dumps({"query": query, "variables": variables}), who)
+        return http_event("POST", json.dumps({"query": query, "variables": variables}), who)
 
     def call(self, event: dict[str, Any]) -> dict[str, Any]:
         import json

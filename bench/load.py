@@ -29,7 +29,6 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import signal
 import socket
@@ -43,14 +42,14 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from support import operation
+
 ROOT = Path(__file__).resolve().parent.parent
-OPERATIONS = ROOT / "graphql" / "operations"
 RESULTS = ROOT / "bench" / "results"
 CONTRACT = "load"
 AUDITOR = "auditor"
@@ -58,36 +57,6 @@ FINAL_STATES = {"SENT", "FAILED", "CANCELLED", "DELETED"}
 STARTUP_SECONDS = 90.0
 REQUEST_TIMEOUT = 60.0
 SWEEP_TIMEOUT = 300.0
-
-
-# ---- the committed operations -----------------------------------------------------
-
-
-@cache
-def _fragments() -> dict[str, str]:
-    text = (OPERATIONS / "fragments.graphql").read_text()
-    parts = re.split(r"(?=^fragment )", text, flags=re.M)
-    out: dict[str, str] = {}
-    for part in parts:
-        found = re.match(r"fragment (\w+)", part)
-        if found:
-            out[found.group(1)] = part
-    return out
-
-
-@cache
-def operation(name: str) -> str:
-    """graphql/operations/<name>.graphql with the fragments it uses."""
-    doc = (OPERATIONS / f"{name}.graphql").read_text()
-    frags = _fragments()
-    needed: list[str] = []
-    pending = re.findall(r"\.\.\.(\w+)", doc)
-    while pending:
-        frag = pending.pop()
-        if frag not in needed:
-            needed.append(frag)
-            pending += re.findall(r"\.\.\.(\w+)", frags[frag])
-    return doc + "\n" + "\n".join(frags[f] for f in sorted(needed))
 
 
 # A lighter page for the audit: every thread of the contract with its money and states.

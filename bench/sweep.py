@@ -7,7 +7,8 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bench.env import SEND, T0, Stack, provision, recruiter_claims, seed_threads
+from bench.env import SEND, Stack, provision, recruiter_claims, seed_threads
+from support import T0
 
 CONTRACTS = 4
 RECRUITERS = 40  # 10k due follow-ups stay far below each seat's daily maximum (10,000)

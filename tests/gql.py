@@ -4,10 +4,7 @@ an API Gateway v2 event with authorizer claims -> Mangum -> Strawberry."""
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 from mangum import Mangum
@@ -15,31 +12,7 @@ from mangum import Mangum
 from inmail.api.app import create_app
 from inmail.config import Settings
 from inmail.services.deps import Deps
-from support import LambdaContext, claims_for, decode_body, http_event
-
-OPERATIONS = Path(__file__).resolve().parent.parent / "graphql" / "operations"
-
-
-@cache
-def _fragments() -> dict[str, str]:
-    text = (OPERATIONS / "fragments.graphql").read_text()
-    parts = re.split(r"(?=^fragment )", text, flags=re.M)
-    return {re.match(r"fragment (\w+)", p).group(1): p for p in parts if p.startswith("fragment")}  # type: ignore[union-attr]
-
-
-@cache
-def operation(name: str) -> str:
-    """The named operation with the fragments it uses (transitively)."""
-    doc = (OPERATIONS / f"{name}.graphql").read_text()
-    frags = _fragments()
-    needed: list[str] = []
-    pending = re.findall(r"\.\.\.(\w+)", doc)
-    while pending:
-        f = pending.pop()
-        if f not in needed:
-            needed.append(f)
-            pending += re.findall(r"\.\.\.(\w+)", frags[f])
-    return doc + "\n" + "\n".join(frags[f] for f in sorted(needed))
+from support import LambdaContext, claims_for, decode_body, http_event, operation
 
 
 @dataclass

@@ -1,13 +1,19 @@
-"""Shared test helpers: a settable clock, ids, API Gateway v2 events, and GraphQL calls
-through the same Mangum + Strawberry path the Lambda runs."""
+"""Plumbing shared by the tests and the benchmarks (bench/ puts this folder on its path):
+a settable clock, ids, API Gateway v2 events and claims, the committed operations, and
+moto made to behave like DynamoDB where the tests and benchmarks rely on it."""
 
 from __future__ import annotations
 
 import base64
 import itertools
 import json
+import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -99,3 +105,67 @@ def decode_body(response: dict[str, Any]) -> Any:
     if response.get("isBase64Encoded"):
         body = base64.b64decode(body).decode()
     return json.loads(body) if body else None
+
+
+# ---- the committed operations ---------------------------------------------------------
+
+OPERATIONS = Path(__file__).resolve().parent.parent / "graphql" / "operations"
+
+
+@cache
+def _fragments() -> dict[str, str]:
+    text = (OPERATIONS / "fragments.graphql").read_text()
+    parts = re.split(r"(?=^fragment )", text, flags=re.M)
+    return {found.group(1): p for p in parts if (found := re.match(r"fragment (\w+)", p))}
+
+
+@cache
+def operation(name: str) -> str:
+    """graphql/operations/<name>.graphql with the fragments it uses (transitively)."""
+    doc = (OPERATIONS / f"{name}.graphql").read_text()
+    frags = _fragments()
+    needed: list[str] = []
+    pending = re.findall(r"\.\.\.(\w+)", doc)
+    while pending:
+        f = pending.pop()
+        if f not in needed:
+            needed.append(f)
+            pending += re.findall(r"\.\.\.(\w+)", frags[f])
+    return doc + "\n" + "\n".join(frags[f] for f in sorted(needed))
+
+
+# ---- moto --------------------------------------------------------------------------------
+
+_sessions = threading.local()
+
+
+def thread_botocore_session() -> Any:
+    """One botocore session per thread: its loader caches the service models, so the clients
+    PynamoDB creates again and again (configure() drops them) take milliseconds, not ~150 ms."""
+    import botocore.session
+
+    session = getattr(_sessions, "session", None)
+    if session is None:
+        session = _sessions.session = botocore.session.get_session()
+    return session
+
+
+def serialize_moto_requests() -> Callable[[], None]:
+    """moto applies a request in several Python steps; DynamoDB applies each request
+    atomically. Serialise in-process moto requests, so races test our conditions and not
+    moto's internals. Returns the undo."""
+    from moto.core.botocore_stubber import BotocoreStubber
+
+    lock = threading.RLock()
+    original = BotocoreStubber.__call__
+
+    def locked(self: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, event_name, request, **kwargs)
+
+    BotocoreStubber.__call__ = locked  # type: ignore[method-assign]
+
+    def undo() -> None:
+        BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+
+    return undo

@@ -21,8 +21,8 @@ from typing import Any
 import httpx
 import pytest
 
-from gql import operation
 from localstack_support import Server, token
+from support import operation
 
 pytestmark = pytest.mark.slow
 

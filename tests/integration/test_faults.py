@@ -29,7 +29,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
 from sweeping import atomic_moto, sweep_handler
 
-from gql import Caller, GraphQLClient, Response, operation
+from gql import Caller, GraphQLClient, Response
 from inmail.config import Settings
 from inmail.domain import rules
 from inmail.domain.model import LedgerEntry, LedgerKind, MessageStatus, Thread
@@ -37,7 +37,7 @@ from inmail.domain.ports import LedgerIndex, ThreadIndex
 from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
 from inmail.store.metering import DynamoDBHooks
-from support import T0, LambdaContext, decode_body, http_event
+from support import T0, LambdaContext, decode_body, http_event, operation
 
 # A sweep killed mid-way never publishes its metrics: Powertools warns, as it should.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")

@@ -20,11 +20,10 @@ from typing import Any
 import boto3
 import pytest
 
-from gql import operation
 from inmail.config import Settings
 from inmail.store.models import configure
 from inmail.store.tables import ensure_tables
-from support import LambdaContext, claims_for, decode_body
+from support import LambdaContext, claims_for, decode_body, operation
 
 EVENTS = Path(__file__).resolve().parents[2] / "infra" / "events"
 

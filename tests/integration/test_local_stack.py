@@ -19,7 +19,6 @@ import httpx
 import jwt
 import pytest
 
-from gql import operation
 from inmail.api.auth import LOCAL_AUDIENCE, LOCAL_ISSUER
 from localstack_support import (
     Server,
@@ -30,6 +29,7 @@ from localstack_support import (
     run_cli,
     token,
 )
+from support import operation
 
 pytestmark = pytest.mark.slow
 

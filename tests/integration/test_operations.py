@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, validate
 
-from gql import OPERATIONS, Caller, operation
+from gql import Caller
 from inmail.api.schema import schema
+from support import OPERATIONS, operation
 
 NAMES = sorted(p.stem for p in OPERATIONS.glob("*.graphql") if p.stem != "fragments")
 

@@ -25,10 +25,10 @@ from steps import (
     thread,
 )
 
-from gql import OPERATIONS, Caller, GraphQLClient, Response
+from gql import Caller, GraphQLClient, Response
 from inmail.domain.ports import LedgerIndex
 from inmail.domain.rules import credits_key, sends_key
-from support import claims_for
+from support import OPERATIONS, claims_for
 
 
 @dataclass
