@@ -23,6 +23,7 @@ test: install lint tools
 
 lint: install
 	$(BIN)/ruff check functions tests bench scripts
+	$(BIN)/ruff format --check functions tests bench scripts
 	$(BIN)/mypy
 
 unit: install

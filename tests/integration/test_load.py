@@ -22,8 +22,20 @@ pytestmark = pytest.mark.slow
 def test_load_bounded_loses_nothing_and_charges_once(tmp_path: Path) -> None:
     out = tmp_path / "load.json"
     parsed = load.parser().parse_args(
-        ["--clients", "8", "--ops", "30", "--candidates", "12", "--sweep-every", "2", "--max-seconds", "45",
-         "--out", str(out)]
+        [
+            "--clients",
+            "8",
+            "--ops",
+            "30",
+            "--candidates",
+            "12",
+            "--sweep-every",
+            "2",
+            "--max-seconds",
+            "45",
+            "--out",
+            str(out),
+        ]
     )
     result = load.load(parsed)
     print(load.table(result))
@@ -51,15 +63,23 @@ def test_the_embedded_engine_makes_each_request_atomic() -> None:
     engine = EmbeddedEngine(free_port())
     engine.start()
     try:
+
         def client() -> Any:
             return boto3.session.Session().client(
-                "dynamodb", endpoint_url=engine.endpoint, region_name="us-east-1",
-                aws_access_key_id="t", aws_secret_access_key="t")
+                "dynamodb",
+                endpoint_url=engine.endpoint,
+                region_name="us-east-1",
+                aws_access_key_id="t",
+                aws_secret_access_key="t",
+            )
 
         db = client()
         db.create_table(
-            TableName="t", KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+            TableName="t",
+            KeySchema=[{"AttributeName": "k", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "k", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
         for start in range(0, 1000, 25):  # a table big enough that copying it takes a while
             keys = range(start, start + 25)
             items = [{"PutRequest": {"Item": {"k": {"S": f"f{i}"}, "x": {"S": "y" * 50}}}} for i in keys]
@@ -69,8 +89,11 @@ def test_the_embedded_engine_makes_each_request_atomic() -> None:
             c = client()
             for _ in range(40):
                 update: dict[str, object] = {
-                    "TableName": "t", "Key": {"k": {"S": "other" if fail else "n"}},
-                    "UpdateExpression": "ADD used :one", "ExpressionAttributeValues": {":one": {"N": "1"}}}
+                    "TableName": "t",
+                    "Key": {"k": {"S": "other" if fail else "n"}},
+                    "UpdateExpression": "ADD used :one",
+                    "ExpressionAttributeValues": {":one": {"N": "1"}},
+                }
                 if fail:
                     update["ConditionExpression"] = "attribute_exists(k)"
                 try:
