@@ -1,5 +1,5 @@
 """Work per request (DynamoDB requests, items read and written) and in-process latency of
-the Lambda handler (API Gateway v2 event -> Mangum -> Strawberry -> services -> moto)."""
+the Lambda handler (API Gateway v2 event -> GraphQLHttp -> Strawberry -> services -> moto)."""
 
 from __future__ import annotations
 

@@ -138,14 +138,14 @@ class Stack:
         finally:
             meter.detach()
 
-    # ---- the API, through the Lambda's path (API Gateway v2 event -> Mangum -> Strawberry)
+    # ---- the API, through the Lambda's path (API Gateway v2 event -> GraphQLHttp -> Strawberry)
 
     def api(self) -> Api:
-        from mangum import Mangum
+        from inmail.api.apigw import handle_event
+        from inmail.api.http import GraphQLHttp
 
-        from inmail.api.app import create_app
-
-        return Api(Mangum(create_app(self.deps, self.settings), lifespan="off"))
+        api = GraphQLHttp(self.deps, self.settings)
+        return Api(lambda event, context: handle_event(api, event))
 
 
 claims = claims_for

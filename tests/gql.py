@@ -1,5 +1,5 @@
 """Run the committed operations (graphql/operations) through the Lambda's HTTP path:
-an API Gateway v2 event with authorizer claims -> Mangum -> Strawberry."""
+an API Gateway v2 event with authorizer claims -> GraphQLHttp -> Strawberry."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from mangum import Mangum
-
-from inmail.api.app import create_app
+from inmail.api.apigw import handle_event
+from inmail.api.http import GraphQLHttp
 from inmail.config import Settings
 from inmail.services.deps import Deps
 from support import LambdaContext, claims_for, decode_body, http_event, operation
@@ -61,7 +60,11 @@ class Caller:
 class GraphQLClient:
     def __init__(self, deps: Deps, settings: Settings):
         self.deps = deps
-        self.handler = Mangum(create_app(deps, settings), lifespan="off")
+        self.api = GraphQLHttp(deps, settings)
+
+    def handler(self, event: dict[str, Any], context: Any = None) -> dict[str, Any]:
+        """What the Lambda handler does with an event, minus its module-level wiring."""
+        return handle_event(self.api, event)
 
     def post(self, body: str, claims: dict[str, Any] | None, headers: dict[str, str] | None = None) -> Response:
         response = self.handler(http_event("POST", body, claims, headers), LambdaContext())

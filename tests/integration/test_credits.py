@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -384,12 +383,9 @@ def test_r04_racing_cancels_replies_and_retries_refund_each_credit_once(api, clo
     t = sent(w.r1, followUp={"body": "Ping"})
     calls = [lambda: w.r1.op("CancelFollowUp", input={"threadId": t["id"]})] * 4
     calls += [lambda: w.k1.op("ReplyToInMail", input={"threadId": t["id"], "body": "Hi"})] * 4
-    # Each thread is one Lambda invocation (Mangum wants an event loop of its own); moto
-    # requests are serialised as DynamoDB applies each one atomically (see sweeping.py).
-    with (
-        atomic_moto(),
-        ThreadPoolExecutor(len(calls), initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop())) as pool,
-    ):
+    # Each thread is one Lambda invocation; moto requests are serialised as DynamoDB
+    # applies each one atomically (see sweeping.py).
+    with atomic_moto(), ThreadPoolExecutor(len(calls)) as pool:
         responses = list(pool.map(lambda call: call(), calls))
     for r in responses:
         assert not r.errors, r.body

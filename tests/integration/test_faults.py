@@ -263,8 +263,6 @@ def call(caller: Caller, name: str, variables: dict[str, Any]) -> dict[str, Any]
         raw = caller.client.handler(http_event("POST", body, caller.claims), LambdaContext())
     except Killed:
         return None
-    if raw["statusCode"] >= 500:  # Mangum's answer for a dead app; only a kill may lead here
-        return None
     r = Response(raw["statusCode"], decode_body(raw))
     assert r.status == 200 and not r.errors, (r.status, r.body)
     payload: dict[str, Any] = next(iter(r.data.values()))

@@ -39,10 +39,10 @@ from schemathesis.core.failures import FailureGroup
 from schemathesis.graphql import nodes
 
 from gql import GraphQLClient
-from inmail.api.app import create_app
 from inmail.api.auth import issue_local_token, load_or_create_secret
 from inmail.config import AuthMode, Settings
 from inmail.domain.model import LedgerKind
+from inmail.local.asgi import create_app
 from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
 from inmail.store.dynamo import _thread_from

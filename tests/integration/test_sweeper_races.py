@@ -3,7 +3,6 @@ final state, is delivered at most once, and the ledger balances (R04, R30)."""
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from collections.abc import Iterator
 from datetime import timedelta
@@ -157,7 +156,6 @@ def test_r30_reply_racing_a_delivery_wins_or_loses_cleanly(
     start = threading.Barrier(2)
 
     def replies() -> None:
-        asyncio.set_event_loop(asyncio.new_event_loop())  # Mangum runs the app on this thread's loop
         start.wait()
         for tid in ids if reply_first else reversed(ids):
             kim.mutate("ReplyToInMail", threadId=tid, body="Yes")

@@ -54,17 +54,20 @@ def principal_from_claims(claims: Mapping[str, Any]) -> Principal:
     return Principal(subject=subject, roles=roles, contract_id=contract or None)
 
 
-def principal_from_apigw_event(event: Mapping[str, Any] | None) -> Principal | None:
-    """The claims API Gateway's JWT authorizer verified, or None."""
-    if not event:
-        return None
-    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
+def principal_from_claims_or_none(claims: Mapping[str, Any] | None) -> Principal | None:
+    """The caller the claims name (verified by API Gateway's JWT authorizer), or None."""
     if not isinstance(claims, Mapping):
         return None
     try:
         return principal_from_claims(claims)
     except Unauthenticated:
         return None
+
+
+def authorizer_claims(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """Where an HTTP API (payload 2.0) event carries the JWT authorizer's claims."""
+    claims = event.get("requestContext", {}).get("authorizer", {}).get("jwt", {}).get("claims")
+    return claims if isinstance(claims, Mapping) else None
 
 
 # ---- local tokens ---------------------------------------------------------------------

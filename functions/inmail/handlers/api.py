@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
-from mangum import Mangum
 
-from ..api.app import create_app
+from ..api.apigw import handle_event
+from ..api.http import GraphQLHttp
 from ..config import Settings
 from ..observability import logger
 from ..wiring import build_deps
 
 settings = Settings.from_env()
-_app = Mangum(create_app(build_deps(settings), settings), lifespan="off")
+_api = GraphQLHttp(build_deps(settings), settings)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return _app(event, context)
+    return handle_event(_api, event)

@@ -127,10 +127,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from ..api.app import create_app
     from ..services.sweep import run_sweep
     from ..store.tables import ensure_tables
     from ..wiring import build_deps
+    from .asgi import create_app
     from .engine import EmbeddedEngine, Snapshots, local_credentials
 
     local_credentials()
