@@ -67,8 +67,10 @@ $(LAMBDA_STAMP): functions/requirements.txt
 # Build both functions with `sam build` (no Docker) on the runtime's Python: sam looks for
 # `python3.13` on PATH, so LAMBDA_PYTHON's bin dir goes first. Every dependency is a pure
 # wheel, so the arm64 build needs no container; scripts/artifact_sizes.py prints the sizes
-# and fails on a compiled extension built for the wrong architecture. SAM_CONFIG_ENV=prod
-# builds with the prod settings (no cache).
+# and fails on a compiled extension built for the wrong architecture or a module shipped
+# without bytecode. SAM_CONFIG_ENV=prod builds with the prod settings (no cache).
+# sam build strips *.pyc and Lambda's /var/task is read-only, so without this step every cold
+# start compiles every module (~1 s more); unchecked-hash because unzipping changes mtimes.
 SAM_CONFIG_ENV ?= default
 LAMBDA_RUNTIME := python3.13
 
@@ -77,6 +79,7 @@ package: $(SAM_STAMP)
 	  echo "package: $(LAMBDA_RUNTIME) not found (pyenv install 3.13, or LAMBDA_PYTHON=/path/to/python3.13)" >&2; exit 1; }
 	PATH="$(dir $(LAMBDA_PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(TOOLS)/bin/sam build \
 	  --config-file infra/samconfig.toml --config-env $(SAM_CONFIG_ENV)
+	$(LAMBDA_PYTHON) -m compileall -q -j 0 --invalidation-mode unchecked-hash .aws-sam/build/*Function
 	@$(LAMBDA_PYTHON) scripts/artifact_sizes.py .aws-sam
 
 # functions/requirements.txt from pyproject.toml's [project] dependencies (a test checks drift).
