@@ -34,8 +34,11 @@ API_BUDGETS: dict[str, tuple[float, float, float]] = {
 ITEMS_READ_SPREAD = 0.10  # items read per due follow-up independent of M within 10%
 DUE_INDEX_READS = 1.2  # reads of the due index per due follow-up, at most
 THROUGHPUT_RATIO = 5.0  # sweep over baseline, in DynamoDB round trips on the critical path
-API_OVER_BOTO3 = 2.0  # the issue's budget; waived, see README "Performance"
-API_OVER_LIBRARIES = 1.6  # what our code adds on top of its libraries (1.25x quiet, 1.45x loaded)
+API_OVER_BOTO3 = 2.0  # the issue's budget: not met, see README "Performance"
+# Until a decision meets it (SnapStart, or another GraphQL library), the API's cold start is
+# held where it is (2.35x on python3.11, 2.6x on the python3.13 artifact), so it cannot creep.
+API_OVER_BOTO3_HELD = 2.8
+API_OVER_LIBRARIES = 1.5  # what our code adds on top of its libraries (1.3-1.4x measured)
 SWEEPER_OVER_BOTO3 = 2.0
 
 
@@ -123,19 +126,19 @@ def api_budgets(results: Path) -> list[Verdict]:
 
 
 def cold_start_budgets(results: Path) -> list[Verdict]:
+    """Imports with bytecode present, as the package `make package` builds ships them."""
     cs = _load(results, "cold_start")
     ratio = cs["ratio_to_boto3"]
     api = ratio["inmail.handlers.api"]
+    libraries = ratio["api libraries alone"]
     ms = cs["median_ms"]
+    api_status = PASS if api <= API_OVER_BOTO3 else WAIVED if api <= API_OVER_BOTO3_HELD else FAIL
     return [
         Verdict(
             "cold start: API handler import / import boto3",
-            f"{api:.2f}x ({ms['inmail.handlers.api']:.0f} / {ms['boto3']:.0f} ms)",
-            f"<= {API_OVER_BOTO3:g}x",
-            # Waived: its libraries alone (strawberry, graphql-core, starlette, mangum, pynamodb,
-            # powertools) exceed 2x boto3; see README "Performance". Still FAIL if it got worse
-            # than the enforced budget below allows.
-            PASS if api <= API_OVER_BOTO3 else WAIVED,
+            f"{api:.2f}x ({ms['inmail.handlers.api']:.0f} / {ms['boto3']:.0f} ms; libraries alone {libraries:.2f}x)",
+            f"<= {API_OVER_BOTO3:g}x (waived; held at <= {API_OVER_BOTO3_HELD:g}x)",
+            api_status,
         ),
         Verdict(
             "cold start: API handler import / its libraries alone",

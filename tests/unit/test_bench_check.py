@@ -55,8 +55,12 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "cold_start": {
         "median_ms": {"boto3": 170.0, "inmail.handlers.api": 450.0, "inmail.handlers.sweeper": 200.0},
-        "ratio_to_boto3": {"inmail.handlers.api": 2.65, "inmail.handlers.sweeper": 1.18},
-        "api_over_its_libraries": 1.25,
+        "ratio_to_boto3": {
+            "inmail.handlers.api": 2.45,
+            "inmail.handlers.sweeper": 1.18,
+            "api libraries alone": 2.0,
+        },
+        "api_over_its_libraries": 1.22,
     },
 }
 
@@ -83,6 +87,21 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
     assert "WAIVED" in out  # the API's 2x boto3 cold start is a documented, waived budget
 
 
+def test_an_api_cold_start_within_2x_passes_unwaived(
+    check: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert (
+        check.main(
+            [
+                "--results",
+                str(_write(tmp_path, _doctored(("cold_start", "ratio_to_boto3", "inmail.handlers.api"), 1.9))),
+            ]
+        )
+        == 0
+    )
+    assert "WAIVED" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     "path, value",
     [
@@ -94,7 +113,9 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
         (("api_work", "operations", "sendInMail", "requests"), 5),
         (("api_work", "operations", "replyToInMail", "items_written"), 6),
         (("api_work", "operations", "scheduleFollowUp", "items_read"), 9),
-        (("cold_start", "api_over_its_libraries"), 1.9),
+        (("cold_start", "api_over_its_libraries"), 1.6),
+        # the API's cold start crept past where the waiver holds it
+        (("cold_start", "ratio_to_boto3", "inmail.handlers.api"), 2.9),
         (("cold_start", "ratio_to_boto3", "inmail.handlers.sweeper"), 2.5),
     ],
 )
