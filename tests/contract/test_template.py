@@ -390,13 +390,23 @@ def test_http_api_jwt_authorizer_and_routes(transformed: dict[str, Any]) -> None
     for route in graphql.values():
         integration = route["x-amazon-apigateway-integration"]
         assert integration["payloadFormatVersion"] == "2.0"
-        assert "${ApiFunction.Arn}" in integration["uri"]["Fn::Sub"]
+        # The published alias, so a SnapStart snapshot (ApiSnapStart) serves the routes.
+        assert "${ApiFunctionAliaslive}" in integration["uri"]["Fn::Sub"]
     assert "x-amazon-apigateway-cors" in body
 
     stage = next(iter(resources_of(transformed, "AWS::ApiGatewayV2::Stage").values()))["Properties"]
     assert stage["AccessLogSettings"]["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogs", "Arn"]}
     assert stage["DefaultRouteSettings"]["ThrottlingBurstLimit"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"]
+
+
+def test_api_snapstart_is_a_parameter_off_by_default(template: dict[str, Any], transformed: dict[str, Any]) -> None:
+    parameter = template["Parameters"]["ApiSnapStart"]
+    assert parameter["Default"] == "None" and set(parameter["AllowedValues"]) == {"None", "PublishedVersions"}
+    function = resources_of(transformed, "AWS::Lambda::Function")["ApiFunction"]["Properties"]
+    assert function["SnapStart"] == {"ApplyOn": {"Ref": "ApiSnapStart"}}
+    aliases = resources_of(transformed, "AWS::Lambda::Alias")
+    assert [a["Properties"]["Name"] for a in aliases.values()] == ["live"]
 
 
 def test_iam_has_no_wildcards_and_only_table_arns(report: Report, transformed: dict[str, Any]) -> None:

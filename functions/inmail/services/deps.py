@@ -15,6 +15,10 @@ from ..domain.ports import Clock, Delivery, IdGenerator, Store
 
 T = TypeVar("T")
 
+# Jitter from the OS, not the module's seeded generator: with SnapStart, environments
+# restored from one snapshot would share its state and back off in lockstep.
+_jitter = random.SystemRandom()
+
 CONFLICT_ATTEMPTS = 5
 
 
@@ -42,7 +46,7 @@ def deliver_with_retries(deps: Deps, changes: Changes) -> None:
         except TransientDeliveryError:
             if attempt == deps.delivery_attempts - 1:
                 raise
-            deps.sleep(deps.backoff_seconds * (2**attempt) * (1 + random.random()))
+            deps.sleep(deps.backoff_seconds * (2**attempt) * (1 + _jitter.random()))
 
 
 def commit_or_technical_issue(deps: Deps, changes: Changes) -> None:
