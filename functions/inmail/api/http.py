@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from cross_web import FormData, HTTPException, SyncHTTPRequestAdapter
-from cross_web.request._base import HTTPMethod, QueryParams
+from cross_web.request._base import HTTPMethod, QueryParams  # type aliases it does not re-export
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.http.sync_base_view import SyncBaseHTTPView
 from strawberry.http.temporal_response import TemporalResponse
@@ -168,7 +168,7 @@ def too_large() -> HttpResponse:
 
 
 def _error(status: int, code: str, message: str) -> HttpResponse:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}).encode()
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}, separators=(",", ":")).encode()
     return HttpResponse(status, {"content-type": JSON}, body)
 
 
