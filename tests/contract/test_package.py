@@ -1,13 +1,18 @@
 """`make package` reports what `sam build` built (scripts/artifact_sizes.py): sizes, and a
 compiled extension for the wrong architecture or a module without (unchecked-hash) bytecode
 fails it. The build itself needs PyPI, so it is not run here; these tests feed the script a
-fake .aws-sam directory."""
+fake .aws-sam directory. The last two show why the bytecode is unchecked-hash: a package
+zipped as `sam deploy` zips it still runs from its .pyc files, and timestamp ones go stale."""
 
 from __future__ import annotations
 
 import compileall
+import os
 import py_compile
+import subprocess
 import sys
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -141,3 +146,52 @@ def test_real_compileall_output_passes(tmp_path: Path, capsys: pytest.CaptureFix
         assert compileall.compile_dir(root, quiet=1, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
     assert artifact_sizes.main([str(sam)]) == 0
     assert f"3 of 3 modules compiled for {sys.implementation.cache_tag}" in capsys.readouterr().out
+
+
+# ---- why unchecked-hash: the bytecode must still be used after sam deploy's zip ----------
+
+
+def _deployed_copy(tmp_path: Path, invalidation: py_compile.PycInvalidationMode) -> Path:
+    """A package compiled as `make package` does, zipped as `sam deploy` zips a build
+    (samcli's make_zip_with_permissions: a bare ZipInfo per file, so every entry is dated
+    1980), and unzipped where Lambda would run it, the files dated as their entries."""
+    build = tmp_path / "build"
+    package = build / "shipped"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("VALUE = 42\n", encoding="utf-8")
+    assert compileall.compile_dir(build, quiet=1, invalidation_mode=invalidation)
+    archive = tmp_path / "function.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(build.rglob("*")):
+            if path.is_file():
+                zf.writestr(zipfile.ZipInfo(str(path.relative_to(build))), path.read_bytes())
+    task = tmp_path / "task"
+    with zipfile.ZipFile(archive) as zf:
+        zf.extractall(task)
+        for info in zf.infolist():  # as `unzip` does: each file dated as its entry
+            stamp = time.mktime((*info.date_time, 0, 0, -1))
+            os.utime(task / info.filename, (stamp, stamp))
+    return task
+
+
+def _loads_from_bytecode(task: Path) -> bool:
+    """Whether `import shipped` runs the shipped .pyc (`python -v` says which it loads)."""
+    env = {"PYTHONPATH": str(task), "PYTHONDONTWRITEBYTECODE": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-v", "-c", "import shipped; assert shipped.VALUE == 42"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    pyc = str(task / "shipped" / "__pycache__")
+    return any(line.startswith("# code object from") and pyc in line for line in done.stderr.splitlines())
+
+
+def test_unchecked_hash_bytecode_is_used_after_the_deploy_zip(tmp_path: Path) -> None:
+    assert _loads_from_bytecode(_deployed_copy(tmp_path, py_compile.PycInvalidationMode.UNCHECKED_HASH))
+
+
+def test_timestamp_bytecode_is_stale_after_the_deploy_zip(tmp_path: Path) -> None:
+    """What `make package` avoids: the zip loses the sources' times, so Python recompiles."""
+    assert not _loads_from_bytecode(_deployed_copy(tmp_path, py_compile.PycInvalidationMode.TIMESTAMP))
