@@ -108,8 +108,21 @@ def test_huge_body_is_413_before_parsing(api: GraphQLClient) -> None:
         (json.dumps({"query": "mutation { " + CREATE + " }"}), None, "GET"),  # no operations over GET
         (json.dumps({"query": 42}), None, "POST"),
         (json.dumps({"query": "mutation { " + CREATE + " }", "variables": "not an object"}), None, "POST"),
+        (json.dumps("mutation { " + CREATE + " }"), None, "POST"),  # JSON, but a string
+        ("null", None, "POST"),
+        ("[5]", None, "POST"),
     ],
-    ids=["batched", "malformed-json", "wrong-content-type", "get-operation", "query-not-string", "bad-variables"],
+    ids=[
+        "batched",
+        "malformed-json",
+        "wrong-content-type",
+        "get-operation",
+        "query-not-string",
+        "bad-variables",
+        "body-a-json-string",
+        "body-null",
+        "body-a-list-of-numbers",
+    ],
 )
 def test_malformed_requests_get_a_clear_4xx(
     api: GraphQLClient, body: str, headers: dict[str, str] | None, method: str

@@ -125,6 +125,14 @@ class _View(SyncBaseHTTPView[HttpRequest, HttpResponse, TemporalResponse, Contex
             return None
         return principal_from_bearer(request.headers.get("authorization"), self._secret)
 
+    def parse_json(self, data: str | bytes) -> Any:
+        """JSON that is not an operation (a string, a number, null) is the client's mistake,
+        not a crash further down."""
+        parsed = super().parse_json(data)
+        if not isinstance(parsed, dict | list):
+            raise HTTPException(400, "The request body must be a JSON object: query, variables, operationName.")
+        return parsed
+
     def get_context(self, request: HttpRequest, response: TemporalResponse) -> Context:
         request_id = request.request_id or request.headers.get("x-request-id") or str(uuid.uuid4())
         return Context(self._deps, self._principal(request), request_id[:64])
