@@ -19,7 +19,9 @@ from ..domain.model import Principal, Role
 
 LOCAL_ISSUER = "inmail-local"
 LOCAL_AUDIENCE = "inmail-api"
-ROLE_CLAIMS = ("roles", "custom:roles", "cognito:groups")
+# Roles only from claims an administrator sets: Cognito groups, or a `roles` claim the
+# identity provider adds. Never `custom:*` attributes: Cognito users may write their own.
+ROLE_CLAIMS = ("roles", "cognito:groups")
 CONTRACT_CLAIMS = ("contract_id", "custom:contract_id", "contract")
 
 
