@@ -33,9 +33,11 @@ def forbidden(message: str) -> ApiError:
 
 
 def should_mask(error: GraphQLError) -> bool:
-    """Mask what we did not mean to say; keep validation errors and ApiErrors."""
+    """Mask what we did not mean to say. Kept: validation errors, ApiErrors, and errors
+    wrapping a GraphQLError, which graphql-core and Strawberry raise for clients (a variable
+    or literal of the wrong type: "Variable '$first' got invalid value 'abc'...")."""
     original = error.original_error
-    return original is not None and not isinstance(original, ApiError)
+    return original is not None and not isinstance(original, GraphQLError)
 
 
 @contextmanager

@@ -126,9 +126,12 @@ class _View(SyncBaseHTTPView[HttpRequest, HttpResponse, TemporalResponse, Contex
         return principal_from_bearer(request.headers.get("authorization"), self._secret)
 
     def parse_json(self, data: str | bytes) -> Any:
-        """JSON that is not an operation (a string, a number, null) is the client's mistake,
-        not a crash further down."""
-        parsed = super().parse_json(data)
+        """JSON the decoder refuses, or that is not an operation (a string, a number, null),
+        is the client's mistake, not a crash further down."""
+        try:
+            parsed = super().parse_json(data)
+        except (ValueError, RecursionError) as exc:  # bad UTF-8, a 5,000-digit number, deep nesting
+            raise HTTPException(400, "Unable to parse request body as JSON") from exc
         if not isinstance(parsed, dict | list):
             raise HTTPException(400, "The request body must be a JSON object: query, variables, operationName.")
         return parsed

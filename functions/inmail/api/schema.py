@@ -14,7 +14,6 @@ from strawberry.extensions import (
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
 )
 from strawberry.types import ExecutionContext
@@ -26,6 +25,7 @@ from ..services import messaging, operator, queries
 from ..services.deps import Deps
 from . import types as t
 from .errors import mutate, read, should_mask, unauthenticated
+from .limits import RequestLimits
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +294,8 @@ class InMailSchema(strawberry.Schema):
 
 # Factories, so that each request gets fresh extension state.
 _LIMITS: list[Callable[[], SchemaExtension]] = [
-    lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+    # Strawberry's depth limit, safe on unknown fragments, and introspection bounded.
+    lambda: RequestLimits(max_depth=MAX_DEPTH),
     lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
     lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
     lambda: MaskErrors(should_mask_error=should_mask, error_message="Unexpected error. It was logged."),
