@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from .errors import ErrorCode, Refusal
 from .model import (
@@ -77,14 +77,19 @@ def failure_remedy(code: FailureCode) -> str:
 # ---- keys -----------------------------------------------------------------------
 
 
+def _utc(at: datetime) -> datetime:
+    """The same instant in UTC: a time with another offset names another day near midnight."""
+    return at.astimezone(UTC) if at.tzinfo is not None else at
+
+
 def month_of(at: datetime) -> str:
     """The UTC calendar month a credit is charged or refunded in (R01, R08)."""
-    return at.strftime("%Y-%m")
+    return _utc(at).strftime("%Y-%m")
 
 
 def day_of(at: datetime) -> str:
     """The UTC day the daily maximum counts in (R40)."""
-    return at.strftime("%Y-%m-%d")
+    return _utc(at).strftime("%Y-%m-%d")
 
 
 def credits_key(contract_id: str, at: datetime) -> str:
@@ -96,7 +101,7 @@ def sends_key(recruiter_id: str, at: datetime) -> str:
 
 
 def next_utc_midnight(at: datetime) -> datetime:
-    start = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = _utc(at).replace(hour=0, minute=0, second=0, microsecond=0)
     return start + timedelta(days=1)
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from .errors import ErrorCode, Refusal
 from .model import (
+    Candidate,
     Changes,
     Contract,
     CounterChange,
@@ -294,15 +295,31 @@ def claim(changes: Changes, thread: Thread, owner: str, now: datetime, lease: ti
     return changes.put_thread(replace(thread, lease_owner=owner, lease_expires_at=now + lease), thread)
 
 
-def settle_follow_up(changes: Changes, thread: Thread, decision: Decision, seat: Seat | None, now: datetime) -> Thread:
+def settle_follow_up(
+    changes: Changes,
+    thread: Thread,
+    decision: Decision,
+    now: datetime,
+    *,
+    contract: Contract | None = None,
+    seat: Seat | None = None,
+    candidate: Candidate | None = None,
+) -> Thread:
     """Apply the sweeper's decision: deliver (counting the day's send), or fail, cancel or
-    delete with the refund and the reason kept on the message."""
+    delete with the refund and the reason kept on the message.
+
+    A delivery stands only if what it was decided on is unchanged when it commits: the
+    contract (R21), the seat (R22) and the candidate (R24), like the thread itself (R20).
+    Otherwise the commit fails with Conflict and the sweep decides again on what changed."""
     fu = thread.follow_up
     assert fu is not None and fu.status is MessageStatus.SCHEDULED
     if decision.outcome is MessageStatus.SENT:
-        assert seat is not None
+        assert contract is not None and seat is not None and candidate is not None
         settled = replace(fu, status=MessageStatus.SENT, sent_at=now, decision=decision)
         count_send(changes, seat, now)
+        _expect_contract(changes, contract)
+        _expect_seat(changes, seat)
+        changes.expects.append(Expect("candidate", candidate.candidate_id, candidate.version))
     else:
         failure = Failure(decision.code, now) if decision.code is not None else None
         settled = replace(fu, status=decision.outcome, failure=failure, decision=decision)

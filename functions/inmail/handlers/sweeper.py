@@ -1,5 +1,7 @@
 """Lambda entry point of the sweeper, on an EventBridge Scheduler schedule. The event's
-`time` (the scheduled time) is "now" for the whole sweep."""
+`time` (the scheduled time, in UTC) picks what is due; each follow-up is settled at the
+later of that and the clock, so a late invocation pays and counts in the UTC month and day
+it acts in."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ def sweep_time(event: dict[str, Any]) -> datetime:
     raw = event.get("time") if isinstance(event, dict) else None
     if isinstance(raw, str) and raw and not raw.startswith("<"):
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
 
 

@@ -114,6 +114,9 @@ def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Sett
 
 
 def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
+    # A late or retried invocation acts at the time it commits, so its refunds and daily
+    # counts land in the month and day they happen (R08, R40), not its scheduled time's.
+    now = max(now, deps.clock.now())
     thread = deps.store.get_thread(thread_id)
     if thread is not None and (ours := _settled_by(thread, sweep_id)) is not None:
         return ours
@@ -140,7 +143,7 @@ def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settle
 
     if decision.outcome is MessageStatus.SENT:
         changes = Changes()
-        transitions.settle_follow_up(changes, claimed, decision, seat, now)
+        transitions.settle_follow_up(changes, claimed, decision, now, contract=contract, seat=seat, candidate=candidate)
         try:
             deliver_with_retries(deps, changes)
             return Settled(Outcome.DELIVERED, decision, 0, lag)
@@ -175,7 +178,7 @@ def _settled_by(thread: Thread, sweep_id: str) -> Settled | None:
 
 def _settle_undelivered(deps: Deps, claimed: Thread, decision: Decision, now: datetime, lag: float) -> Settled:
     changes = Changes()
-    settled = transitions.settle_follow_up(changes, claimed, decision, None, now)
+    settled = transitions.settle_follow_up(changes, claimed, decision, now)
     deps.store.commit(changes)
     outcome = _OUTCOME_OF[decision.outcome]
     refunded = 1 if settled.follow_up is not None and settled.follow_up.credit_refunded else 0
