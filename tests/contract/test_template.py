@@ -442,6 +442,8 @@ def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
         "dynamodb:GetItem": {(t, None) for t in tables},
         "dynamodb:PutItem": {("ThreadsTable", None), ("LedgerTable", None)},
         "dynamodb:UpdateItem": {("CountersTable", None)},
+        # A delivery is conditioned on the contract, seat and candidate it was decided on.
+        "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
         "dynamodb:Query": {("ThreadsTable", "due")},
     }
 
