@@ -125,3 +125,30 @@ def test_a_variable_of_the_wrong_type_gets_a_clear_error(
     assert r.data is None and len(r.errors) == 1, r.body
     assert said in r.errors[0]["message"] and "Unexpected error" not in r.errors[0]["message"]
     assert "unexpected error" not in caplog.text  # the client's mistake is not logged as ours
+
+
+# ---- aliased listings: each page reads up to 100 items -------------------------------
+
+
+def test_listings_are_bounded_per_operation_through_aliases_and_fragments(api: GraphQLClient) -> None:
+    """20 aliases of `sentThreads(first: 100)` would read 2,000 threads in one request;
+    at most 5 pages per operation are allowed (500 items at most)."""
+    page = "sentThreads(first: 100) { edges { cursor } }"
+    five = "{ " + " ".join(f"p{i}: {page}" for i in range(5)) + " }"
+    recruiter = api.as_("r1", "RECRUITER")
+    assert not any("listings" in e["message"] for e in recruiter.raw(five).errors)
+    six = (
+        "{ ...Pages p5: " + page + " } fragment Pages on Query { " + " ".join(f"p{i}: {page}" for i in range(5)) + " }"
+    )
+    r = recruiter.raw(six)
+    assert r.data is None and "At most 5 listings" in r.errors[0]["message"], r.body
+
+
+def test_the_listing_limit_knows_every_paginated_field() -> None:
+    from inmail.api.limits import LISTINGS
+    from inmail.api.schema import schema
+
+    query = schema._schema.query_type
+    assert query is not None
+    connections = {name for name, field in query.fields.items() if str(field.type).rstrip("!").endswith("Connection")}
+    assert connections == LISTINGS

@@ -23,6 +23,12 @@ from strawberry.extensions.query_depth_limiter import create_validator
 # copies would turn a 2 KB request into megabytes of response.
 MAX_SCHEMA_INTROSPECTIONS = 1
 MAX_TYPE_INTROSPECTIONS = 10
+# Pages per operation: each reads up to `first` (at most 100) items, so aliases could
+# otherwise ask one request for thousands of reads and a response over API Gateway's 6 MB.
+MAX_LISTINGS = 5
+LISTINGS = frozenset(
+    {"awaitingReply", "sentThreads", "inbox", "creditLedger"}
+)  # the Query fields returning connections
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -65,6 +71,24 @@ class IntrospectionLimit(ValidationRule):
                     context.report_error(GraphQLError(f"At most {limit} `{field}` field(s) per operation.", operation))
 
 
+class ListingLimit(ValidationRule):
+    """At most MAX_LISTINGS paginated listings per operation, through aliases and fragments."""
+
+    def __init__(self, context: ValidationContext):
+        super().__init__(context)
+        fragments = _fragments(context.document)
+        for operation in context.document.definitions:
+            if not isinstance(operation, OperationDefinitionNode):
+                continue
+            listings = sum(field.name.value in LISTINGS for field in _fields(operation.selection_set, fragments))
+            if listings > MAX_LISTINGS:
+                context.report_error(
+                    GraphQLError(
+                        f"At most {MAX_LISTINGS} listings (pages) per operation; this asks {listings}.", operation
+                    )
+                )
+
+
 def depth_limit(max_depth: int) -> type[ValidationRule]:
     """Strawberry's depth rule, run only when every fragment spread names a fragment the
     document defines: on an unknown one it raises KeyError, where graphql-core's
@@ -97,4 +121,4 @@ def _spreads(selections: SelectionSetNode | None) -> Iterator[FragmentSpreadNode
 
 class RequestLimits(AddValidationRules):
     def __init__(self, max_depth: int):
-        super().__init__([depth_limit(max_depth), IntrospectionLimit])
+        super().__init__([depth_limit(max_depth), IntrospectionLimit, ListingLimit])
