@@ -36,8 +36,9 @@ DUE_INDEX_READS = 1.2  # reads of the due index per due follow-up, at most
 THROUGHPUT_RATIO = 5.0  # sweep over baseline, in DynamoDB round trips on the critical path
 API_OVER_BOTO3 = 2.0  # the issue's budget: not met, see README "Performance"
 # Until a decision meets it (SnapStart, or another GraphQL library), the API's cold start is
-# held where it is (2.35x on python3.11, 2.6x on the python3.13 artifact), so it cannot creep.
-API_OVER_BOTO3_HELD = 2.8
+# held near where it is (2.4-2.65x across runs here, the ratio moving with boto3's own
+# 135-250 ms), so it cannot creep.
+API_OVER_BOTO3_HELD = 3.0
 API_OVER_LIBRARIES = 1.5  # what our code adds on top of its libraries (1.3-1.4x measured)
 SWEEPER_OVER_BOTO3 = 2.0
 
