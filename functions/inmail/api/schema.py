@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -121,6 +122,12 @@ class Query:
         return t.CreditEntryConnection.from_page(read(lambda: queries.credit_ledger(ctx.deps, p, first, after)))
 
 
+def _text(value: str) -> str:
+    """Text as its composed (NFC) form: R45 counts characters, and "é" typed as e plus an
+    accent is one character, stored the same whichever way the keyboard sent it."""
+    return unicodedata.normalize("NFC", value)
+
+
 def _timing(delay_days: int | None, send_at: Any) -> FollowUpTiming:
     return FollowUpTiming(delay_days=delay_days, send_at=send_at)
 
@@ -142,9 +149,9 @@ class Mutation:
         fu = input.follow_up
         request = messaging.SendRequest(
             candidate_id=str(input.candidate_id),
-            subject=input.subject,
-            body=input.body,
-            follow_up=messaging.FollowUpRequest(fu.body, _timing(fu.delay_days, fu.send_at)) if fu else None,
+            subject=_text(input.subject),
+            body=_text(input.body),
+            follow_up=messaging.FollowUpRequest(_text(fu.body), _timing(fu.delay_days, fu.send_at)) if fu else None,
             idempotency_key=input.idempotency_key,
         )
 
@@ -159,7 +166,7 @@ class Mutation:
     def schedule_follow_up(self, info: strawberry.Info, input: t.ScheduleFollowUpInput) -> t.FollowUpPayload:
         request = messaging.ScheduleRequest(
             thread_id=str(input.thread_id),
-            body=input.body,
+            body=_text(input.body),
             timing=_timing(input.delay_days, input.send_at),
             idempotency_key=input.idempotency_key,
         )
@@ -215,10 +222,11 @@ class Mutation:
 
     @strawberry.mutation(description="Candidates only: reply in a thread sent to them (R05-R07).")
     def reply_to_in_mail(self, info: strawberry.Info, input: t.ReplyToInMailInput) -> t.ReplyToInMailPayload:
+        body = _text(input.body)
         return _run(
             info,
             lambda deps, p: t.ReplyToInMailPayload(
-                thread=t.Thread.from_domain(messaging.reply_to_inmail(deps, p, str(input.thread_id), input.body), True)
+                thread=t.Thread.from_domain(messaging.reply_to_inmail(deps, p, str(input.thread_id), body), True)
             ),
             lambda r: t.ReplyToInMailPayload(user_errors=_errors(r)),
         )
@@ -226,7 +234,7 @@ class Mutation:
     @strawberry.mutation(description="Operator only: create a contract.")
     def create_contract(self, info: strawberry.Info, input: t.CreateContractInput) -> t.CreateContractPayload:
         new = operator.NewContract(
-            str(input.id), input.name, input.monthly_credits, input.max_daily_limit, input.follow_ups_enabled
+            str(input.id), _text(input.name), input.monthly_credits, input.max_daily_limit, input.follow_ups_enabled
         )
 
         def create(deps: Deps, p: Principal) -> t.CreateContractPayload:
@@ -252,7 +260,7 @@ class Mutation:
             info,
             lambda deps, p: t.UpsertCandidatePayload(
                 candidate=t.Candidate.from_domain(
-                    operator.upsert_candidate(deps, p, str(input.candidate_id), input.name, input.deleted)
+                    operator.upsert_candidate(deps, p, str(input.candidate_id), _text(input.name), input.deleted)
                 )
             ),
             lambda r: t.UpsertCandidatePayload(user_errors=_errors(r)),

@@ -178,6 +178,14 @@ class FollowUpTiming:
     send_at: datetime | None
 
 
+def check_timing(timing: FollowUpTiming, field: tuple[str, ...]) -> None:
+    """R45 for a follow-up's timing, checked with the rest of the input, before any read."""
+    if timing.delay_days is not None and timing.send_at is not None:
+        raise Refusal(ErrorCode.INVALID_INPUT, "Give at most one of delayDays and sendAt.", field)
+    if timing.send_at is not None and timing.send_at.tzinfo is None:
+        raise Refusal(ErrorCode.INVALID_INPUT, "sendAt needs a UTC offset.", (*field, "sendAt"))
+
+
 def follow_up_due(
     first_sent_at: datetime,
     timing: FollowUpTiming,
@@ -189,28 +197,31 @@ def follow_up_due(
     Decided where SPEC.md is silent: a due time in the past is refused, and with no
     delay given after the default (7 days) has passed, it is due now.
     """
-    if timing.delay_days is not None and timing.send_at is not None:
-        raise Refusal(ErrorCode.INVALID_INPUT, "Give at most one of delayDays and sendAt.", field)
+    check_timing(timing, field)
     earliest = first_sent_at + FOLLOW_UP_MIN
     latest = first_sent_at + FOLLOW_UP_MAX
-    if timing.send_at is not None:
-        if timing.send_at.tzinfo is None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "sendAt needs a UTC offset.", (*field, "sendAt"))
-        due = timing.send_at
-        where = (*field, "sendAt")
-    elif timing.delay_days is not None:
-        due = first_sent_at + timedelta(days=timing.delay_days)
-        where = (*field, "delayDays")
-    else:
-        due = max(first_sent_at + FOLLOW_UP_DEFAULT, now)
-        where = field
-    if due < earliest or due > latest:
-        raise Refusal(
+
+    def outside(where: tuple[str, ...]) -> Refusal:
+        return Refusal(
             ErrorCode.FOLLOW_UP_WINDOW,
             "A follow-up must be due between 72 hours and 28 days after the first message "
             f"({earliest.isoformat()} to {latest.isoformat()}).",
             where,
         )
+
+    if timing.send_at is not None:
+        due = timing.send_at
+        where = (*field, "sendAt")
+    elif timing.delay_days is not None:
+        where = (*field, "delayDays")
+        if not FOLLOW_UP_MIN.days <= timing.delay_days <= FOLLOW_UP_MAX.days:
+            raise outside(where)  # before the date arithmetic, which two billion days overflow
+        due = first_sent_at + timedelta(days=timing.delay_days)
+    else:
+        due = max(first_sent_at + FOLLOW_UP_DEFAULT, now)
+        where = field
+    if due < earliest or due > latest:
+        raise outside(where)
     if due < now:
         raise Refusal(ErrorCode.FOLLOW_UP_WINDOW, "A follow-up cannot be due in the past.", where)
     return due

@@ -111,9 +111,7 @@ def _validate_send(request: SendRequest) -> None:
     rules.check_idempotency_key(request.idempotency_key, ("input", "idempotencyKey"))
     if request.follow_up is not None:
         rules.check_body(request.follow_up.body, ("input", "followUp", "body"))
-        timing = request.follow_up.timing
-        if timing.delay_days is not None and timing.send_at is not None:
-            raise Refusal(ErrorCode.INVALID_INPUT, "Give at most one of delayDays and sendAt.", ("input", "followUp"))
+        rules.check_timing(request.follow_up.timing, ("input", "followUp"))
 
 
 def _replay(existing: Thread, request_hash: str) -> SendResult:
@@ -232,6 +230,7 @@ def schedule_follow_up(deps: Deps, principal: Principal, request: ScheduleReques
     rules.check_id(request.thread_id, ("input", "threadId"), "threadId")
     rules.check_body(request.body, ("input", "body"))
     rules.check_idempotency_key(request.idempotency_key, ("input", "idempotencyKey"))
+    rules.check_timing(request.timing, ("input",))
 
     request_hash = _schedule_hash(request)
 
@@ -305,6 +304,7 @@ def reschedule_follow_up(deps: Deps, principal: Principal, request: RescheduleRe
     """R13, R29: schedule again a cancelled follow-up; charged again, same window."""
     seat = access.acting_seat(deps, principal)
     rules.check_id(request.thread_id, ("input", "threadId"), "threadId")
+    rules.check_timing(request.timing, ("input",))
 
     def attempt() -> Thread:
         now = deps.clock.now()
