@@ -215,7 +215,8 @@ def test_r24_r44_candidate_deleted_then_recreated_before_due_gets_the_follow_up(
     assert (fu["status"], fu["failure"], fu["creditRefunded"]) == ("SENT", None, False)
 
 
-BLANK = ["\n", "\t\n\t", " \n ", "\u00a0", "\u3000", "\u2028", "\u2003\u2009"]
+# Whitespace of every kind, zero-width characters, and a lone surrogate (not text at all).
+BLANK = ["\n", "\t\n\t", " \n ", "\u00a0", "\u3000", "\u2028", "\u2003\u2009", "\u200b", "\ufeff \u200d", "\ud800"]
 
 
 @pytest.mark.parametrize("text", BLANK, ids=[repr(b) for b in BLANK])
@@ -224,7 +225,8 @@ def test_r45_text_of_only_unicode_whitespace_is_refused_everywhere(
 ) -> None:
     """Boundary (R45 + README "a subject or body of only spaces is refused"): only
     newlines/tabs or non-ASCII spaces (NBSP, ideographic, line separator, em/thin space) are
-    blank too, in every text field. The existing test used ASCII spaces on sendInMail only."""
+    blank too, in every text field; so is text of only zero-width characters (it was
+    accepted), and a lone surrogate is refused (it was stored)."""
     w = world(api)
     t = sent(w.r1)
     before = state(w.r1)

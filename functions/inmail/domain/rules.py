@@ -109,7 +109,14 @@ def next_utc_midnight(at: datetime) -> datetime:
 
 
 def _has_forbidden_control(text: str) -> bool:
-    return any(ch not in "\n\t" and unicodedata.category(ch) == "Cc" for ch in text)
+    """A control character other than newline and tab, or a lone surrogate (not text at
+    all: DynamoDB would refuse it)."""
+    return any(ch not in "\n\t" and unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
+
+
+def _is_blank(text: str) -> bool:
+    """Nothing visible: only spaces (any Unicode space) and format characters (zero-width)."""
+    return all(ch.isspace() or unicodedata.category(ch) == "Cf" for ch in text)
 
 
 def check_text(value: str, field: tuple[str, ...], minimum: int, maximum: int, label: str) -> None:
@@ -123,10 +130,10 @@ def check_text(value: str, field: tuple[str, ...], minimum: int, maximum: int, l
     if _has_forbidden_control(value):
         raise Refusal(
             ErrorCode.INVALID_INPUT,
-            f"{label} contains a control character; only newline and tab are allowed.",
+            f"{label} contains a control or invalid character; only newline and tab are allowed.",
             field,
         )
-    if minimum > 0 and not value.strip():
+    if minimum > 0 and _is_blank(value):
         raise Refusal(ErrorCode.INVALID_INPUT, f"{label} must not be blank.", field)
 
 
