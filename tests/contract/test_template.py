@@ -452,22 +452,24 @@ def test_alarms(template: dict[str, Any]) -> None:
     alarms = resources_of(template, "AWS::CloudWatch::Alarm").values()
     watched = {
         (
-            a["Properties"]["Namespace"],
+            json.dumps(a["Properties"]["Namespace"]),
             a["Properties"]["MetricName"],
-            json.dumps(a["Properties"]["Dimensions"], sort_keys=True),
+            json.dumps(a["Properties"].get("Dimensions"), sort_keys=True),
         )
         for a in alarms
     }
     for function in ("ApiFunction", "SweeperFunction"):
         dims = json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}], sort_keys=True)
-        assert ("AWS/Lambda", "Errors", dims) in watched
-        assert ("AWS/Lambda", "Throttles", dims) in watched
-    dlq = [a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "ApproximateNumberOfMessagesVisible"]
-    assert len(dlq) == 1 and dlq[0]["Threshold"] == 0 and dlq[0]["ComparisonOperator"] == "GreaterThanThreshold"
+        assert ('"AWS/Lambda"', "Errors", dims) in watched
+        assert ('"AWS/Lambda"', "Throttles", dims) in watched
+    dlq = [a["Properties"] for a in alarms if a["Properties"]["Namespace"] == "AWS/SQS"]
+    assert len(dlq) == 1 and dlq[0]["MetricName"] == "NumberOfMessagesSent" and dlq[0]["Threshold"] == 1
     lag = [a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "SweepLag"]
     assert len(lag) == 1
-    # The names the sweeper publishes through Powertools (observability.py's Metrics).
-    assert lag[0]["Namespace"] == "InMail"
+    # The names the sweeper publishes through Powertools (observability.py's Metrics), in
+    # the namespace the functions' environment gives it.
+    namespace = template["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    assert lag[0]["Namespace"] == namespace == {"Fn::Sub": "InMail/${AWS::StackName}"}
     assert lag[0]["Dimensions"] == [{"Name": "service", "Value": "inmail"}]
     assert lag[0]["Threshold"] == 300 and lag[0]["ComparisonOperator"] == "GreaterThanThreshold"
 
@@ -495,7 +497,7 @@ def test_functions_runtime_and_environment(template: dict[str, Any]) -> None:
         assert variables["AUTH_MODE"] == "apigw"
         assert variables["DUE_SHARDS"] == {"Ref": "DueShards"}
         assert variables["POWERTOOLS_SERVICE_NAME"] == "inmail"
-        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == "InMail"
+        assert variables["POWERTOOLS_METRICS_NAMESPACE"] == {"Fn::Sub": "InMail/${AWS::StackName}"}
         assert variables["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 

@@ -40,6 +40,8 @@ from ..domain.ports import LedgerIndex, ThreadIndex
 from ..services.queries import invalid_cursor
 from . import codec
 from .models import (
+    CONNECT_TIMEOUT_SECONDS,
+    READ_TIMEOUT_SECONDS,
     CandidateModel,
     ContractModel,
     CounterModel,
@@ -75,10 +77,12 @@ class DynamoStore:
     def __init__(self, settings: Settings):
         configure(settings)
         self._settings = settings
-        self._connection = Connection(
+        self._connection = Connection(  # TransactWriteItems: the same timeouts as the models
             region=settings.region,
             host=settings.dynamodb_endpoint,
             max_retry_attempts=settings.dynamodb_max_retries,
+            connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+            read_timeout_seconds=READ_TIMEOUT_SECONDS,
         )
         self.shards = settings.due_shards
 

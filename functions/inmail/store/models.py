@@ -209,6 +209,11 @@ TABLE_SETTINGS = {
 }
 
 
+# Per attempt: a stuck call is retried long before the API's 25 s timeout.
+CONNECT_TIMEOUT_SECONDS = 2
+READ_TIMEOUT_SECONDS = 5
+
+
 def configure(settings: Settings) -> None:
     """Bind the models to the configured tables and endpoint, once per process."""
     for model, attr in TABLE_SETTINGS.items():
@@ -217,6 +222,6 @@ def configure(settings: Settings) -> None:
         meta.region = settings.region
         meta.host = settings.dynamodb_endpoint
         meta.max_retry_attempts = settings.dynamodb_max_retries
-        meta.connect_timeout_seconds = 2
-        meta.read_timeout_seconds = 5
+        meta.connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
+        meta.read_timeout_seconds = READ_TIMEOUT_SECONDS
         model._connection = None  # drop a connection bound to the previous settings
