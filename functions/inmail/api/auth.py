@@ -8,6 +8,7 @@ event; the function reads them and never looks at the Authorization header. Loca
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -76,13 +77,24 @@ def authorizer_claims(event: Mapping[str, Any]) -> Mapping[str, Any] | None:
 
 
 def load_or_create_secret(path: Path) -> bytes:
-    """The local signing secret: made once per data dir, readable by its owner only."""
-    if path.exists():
-        return path.read_bytes().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_hex(32).encode()
-    path.touch(mode=0o600)
-    path.write_bytes(secret)
+    """The local signing secret: made once per data dir, readable by its owner only. Made
+    whole under another name and linked into place, so processes starting together all
+    end up with the one secret, and none ever reads a half-written file."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(secrets.token_hex(32).encode())
+        try:
+            os.link(tmp, path)  # fails if another process got there first: theirs stands
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    secret = path.read_bytes().strip()
+    if not secret:
+        raise ValueError(f"{path} is empty: delete it, and a new secret is made (tokens made before stop working)")
     return secret
 
 

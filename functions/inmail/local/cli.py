@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import signal
 import sys
@@ -55,13 +56,21 @@ def cmd_token(args: argparse.Namespace) -> int:
     if not roles or unknown:
         print(f"--role must be one of {', '.join(r.value for r in Role)}", file=sys.stderr)
         return 2
-    secret = load_or_create_secret(Path(args.data_dir) / SECRET_FILE)
+    if not args.sub.strip():
+        print("--sub must name the caller (the server refuses a token without a subject)", file=sys.stderr)
+        return 2
+    try:
+        secret = load_or_create_secret(Path(args.data_dir) / SECRET_FILE)
+    except ValueError as exc:
+        print(f"inmail token: {exc}", file=sys.stderr)
+        return 1
     ttl = timedelta(hours=args.ttl_hours)
     print(issue_local_token(secret, args.sub, roles, args.contract, ttl))
     return 0
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from ..domain.errors import TransientStoreError
     from ..services.sweep import run_sweep
     from ..wiring import build_deps
     from .engine import local_credentials
@@ -72,7 +81,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         now = now.replace(tzinfo=UTC)
     settings = _local_settings(_endpoint(args), Path(args.data_dir))
     deps = build_deps(settings)
-    summary = run_sweep(deps, now, f"cli-{uuid.uuid4()}", workers=settings.sweep_workers)
+    try:
+        summary = run_sweep(deps, now, f"cli-{uuid.uuid4()}", workers=settings.sweep_workers)
+    except TransientStoreError:
+        print(
+            f"inmail sweep: cannot reach DynamoDB at {settings.dynamodb_endpoint}; is `inmail serve` "
+            "running (its --dynamodb-port), or give --dynamodb-endpoint",
+            file=sys.stderr,
+        )
+        return 1
     print(json.dumps(summary.to_dict()))
     return 0
 
@@ -131,7 +148,7 @@ def _serve(args: argparse.Namespace) -> None:
     from ..store.tables import ensure_tables
     from ..wiring import build_deps
     from .asgi import create_app
-    from .engine import EmbeddedEngine, Snapshots, local_credentials
+    from .engine import EmbeddedEngine, EngineError, Snapshots, local_credentials
 
     local_credentials()
     data_dir = Path(args.data_dir)
@@ -142,8 +159,10 @@ def _serve(args: argparse.Namespace) -> None:
     endpoint = args.dynamodb_endpoint
     stop = threading.Event()
     loops: list[threading.Thread] = []
+    held: list[object] = []
     try:
         if endpoint is None:
+            held.append(_lock(data_dir))  # for the life of the process
             engine = EmbeddedEngine(args.dynamodb_port)
             engine.start()
             endpoint = engine.endpoint
@@ -152,6 +171,10 @@ def _serve(args: argparse.Namespace) -> None:
         if engine is not None:
             restoring = Snapshots(settings, data_dir, engine)
             restored = restoring.load()
+            try:  # a data dir that can't be written is refused now, not found out at the stop
+                restoring.save()
+            except OSError as exc:
+                raise EngineError(f"cannot write snapshots to {data_dir}: {exc}") from exc
             snapshots = restoring
             log.info("restored %d items from %s", restored, snapshots.path)
             loops.append(_every(args.snapshot_every, stop, snapshots.save, "snapshot"))
@@ -163,7 +186,10 @@ def _serve(args: argparse.Namespace) -> None:
                 log.info("sweep: %s", json.dumps(summary.to_dict()))
 
             loops.append(_every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper"))
-        app = create_app(deps, settings)
+        try:
+            app = create_app(deps, settings)
+        except ValueError as exc:  # an empty signing secret
+            raise EngineError(str(exc)) from exc
         url = f"http://127.0.0.1:{args.port}/graphql"
         token_hint = ".venv/bin/inmail token --sub ops --role OPERATOR"
         if args.data_dir != DEFAULT_DATA_DIR:
@@ -191,6 +217,8 @@ def _serve(args: argparse.Namespace) -> None:
 def _shutdown(stop: threading.Event, loops: list[threading.Thread], snapshots: Any, engine: Any) -> None:
     """Stop the loops, write the last snapshot, stop the engine. A second SIGTERM does not
     cut this short; a second Ctrl-C does (the snapshot file is replaced atomically)."""
+    from .engine import EngineError
+
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     stop.set()
     for thread in loops:  # a periodic snapshot must not land after the final one
@@ -199,16 +227,38 @@ def _shutdown(stop: threading.Event, loops: list[threading.Thread], snapshots: A
         try:
             saved = snapshots.save()
             log.info("saved %d items to %s", saved, snapshots.path)
-        except Exception:
+        except Exception as exc:
             log.exception("final snapshot failed")
+            if engine is not None:
+                engine.stop()
+            raise EngineError(f"the final snapshot failed, writes since the last one are lost: {exc}") from exc
     if engine is not None:
         engine.stop()
 
 
-def _positive_seconds(text: str) -> float:
+def _lock(data_dir: Path) -> object:
+    """One `inmail serve` per data dir: two would each save only their own engine's data
+    over the other's snapshot."""
+    import fcntl
+
+    from .engine import EngineError
+
+    try:
+        handle = (data_dir / ".lock").open("w")
+    except OSError as exc:
+        raise EngineError(f"cannot write to {data_dir}: {exc}") from exc
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as exc:
+        handle.close()
+        raise EngineError(f"{data_dir} is in use by another `inmail serve`; stop it, or give --data-dir") from exc
+    return handle
+
+
+def _positive_number(text: str) -> float:
     value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be a positive number of seconds")
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError("must be a positive number")
     return value
 
 
@@ -224,7 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--dynamodb-endpoint", default=None, help="use this DynamoDB; start no engine")
     # Hidden, for the crash-safety tests: seconds between snapshots (start to start).
     serve.add_argument(
-        "--snapshot-every", type=_positive_seconds, default=SNAPSHOT_EVERY_SECONDS, help=argparse.SUPPRESS
+        "--snapshot-every", type=_positive_number, default=SNAPSHOT_EVERY_SECONDS, help=argparse.SUPPRESS
     )
     serve.set_defaults(run=cmd_serve)
 
@@ -233,7 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", action="append", help="RECRUITER, CONTRACT_ADMIN, CANDIDATE or OPERATOR")
     token.add_argument("--contract", default=None)
     token.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    token.add_argument("--ttl-hours", type=float, default=12.0)
+    token.add_argument("--ttl-hours", type=_positive_number, default=12.0)
     token.set_defaults(run=cmd_token)
 
     sweep = sub.add_parser("sweep", help="run one sweep and print its JSON summary")

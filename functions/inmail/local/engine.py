@@ -172,10 +172,10 @@ class Snapshots:
     def load(self) -> int:
         if not self.path.exists():
             return 0
-        data = json.loads(self.path.read_text())
+        data = self._read()
         client = self._client
         count = 0
-        for name, items in data.get("tables", {}).items():
+        for name, items in data["tables"].items():
             for start in range(0, len(items), 25):
                 batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
                 request: dict[str, Any] = {name: batch}
@@ -184,6 +184,23 @@ class Snapshots:
                     request = response.get("UnprocessedItems") or {}
             count += len(items)
         return count
+
+    def _read(self) -> dict[str, Any]:
+        """The snapshot, refused whole when it is not one this code wrote: starting empty
+        would overwrite it at the next save."""
+        try:
+            data = json.loads(self.path.read_text())
+        except (OSError, ValueError) as exc:
+            raise _damaged(self.path, str(exc)) from exc
+        if not isinstance(data, dict) or data.get("version") != 1 or not isinstance(data.get("tables"), dict):
+            raise _damaged(self.path, "not a version 1 snapshot with tables")
+        if not all(isinstance(items, list) for items in data["tables"].values()):
+            raise _damaged(self.path, "a table is not a list of items")
+        return data
+
+
+def _damaged(path: Path, why: str) -> EngineError:
+    return EngineError(f"{path} is damaged ({why}); move it aside to start with no data")
 
 
 def _fsync_dir(path: Path) -> None:
