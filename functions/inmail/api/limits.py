@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 from graphql import (
@@ -19,16 +20,18 @@ from graphql import (
 from strawberry.extensions import AddValidationRules
 from strawberry.extensions.query_depth_limiter import create_validator
 
-# One schema introspection per operation is what GraphiQL and codegen send; twenty aliased
-# copies would turn a 2 KB request into megabytes of response.
-MAX_SCHEMA_INTROSPECTIONS = 1
-MAX_TYPE_INTROSPECTIONS = 10
-# Pages per operation: each reads up to `first` (at most 100) items, so aliases could
-# otherwise ask one request for thousands of reads and a response over API Gateway's 6 MB.
-MAX_LISTINGS = 5
-LISTINGS = frozenset(
-    {"awaitingReply", "sentThreads", "inbox", "creditLedger"}
-)  # the Query fields returning connections
+# The Query fields returning connections (a test holds this to the schema).
+LISTINGS = frozenset({"awaitingReply", "sentThreads", "inbox", "creditLedger"})
+
+# Fields counted per operation, through aliases and fragments, and how many each may have.
+# One schema introspection is what GraphiQL and codegen send: twenty aliased copies would
+# turn a 2 KB request into megabytes. A page reads up to `first` (at most 100) items: twenty
+# aliased pages would be thousands of reads and a response over API Gateway's 6 MB.
+COUNTED_FIELDS: tuple[tuple[frozenset[str], int, str], ...] = (
+    (frozenset({"__schema"}), 1, "`__schema` field(s)"),
+    (frozenset({"__type"}), 10, "`__type` field(s)"),
+    (LISTINGS, 5, "listings (pages)"),
+)
 
 
 def _fragments(document: DocumentNode) -> dict[str, FragmentDefinitionNode]:
@@ -54,10 +57,9 @@ def _fields(
                 yield from _fields(fragments[name].selection_set, fragments, seen | {name})
 
 
-class IntrospectionLimit(ValidationRule):
-    """At most MAX_SCHEMA_INTROSPECTIONS `__schema` and MAX_TYPE_INTROSPECTIONS `__type`
-    fields per operation, counted through aliases and fragments. (Strawberry's depth limit
-    skips introspection, and graphql-core bounds only how deep it nests.)"""
+class FieldCountLimit(ValidationRule):
+    """COUNTED_FIELDS per operation. (Strawberry's depth limit skips introspection, and
+    graphql-core bounds only how deep it nests; aliases multiply pages.)"""
 
     def __init__(self, context: ValidationContext):
         super().__init__(context)
@@ -65,28 +67,12 @@ class IntrospectionLimit(ValidationRule):
         for operation in context.document.definitions:
             if not isinstance(operation, OperationDefinitionNode):
                 continue
-            names = [field.name.value for field in _fields(operation.selection_set, fragments)]
-            for field, limit in (("__schema", MAX_SCHEMA_INTROSPECTIONS), ("__type", MAX_TYPE_INTROSPECTIONS)):
-                if names.count(field) > limit:
-                    context.report_error(GraphQLError(f"At most {limit} `{field}` field(s) per operation.", operation))
-
-
-class ListingLimit(ValidationRule):
-    """At most MAX_LISTINGS paginated listings per operation, through aliases and fragments."""
-
-    def __init__(self, context: ValidationContext):
-        super().__init__(context)
-        fragments = _fragments(context.document)
-        for operation in context.document.definitions:
-            if not isinstance(operation, OperationDefinitionNode):
-                continue
-            listings = sum(field.name.value in LISTINGS for field in _fields(operation.selection_set, fragments))
-            if listings > MAX_LISTINGS:
-                context.report_error(
-                    GraphQLError(
-                        f"At most {MAX_LISTINGS} listings (pages) per operation; this asks {listings}.", operation
-                    )
-                )
+            names = Counter(field.name.value for field in _fields(operation.selection_set, fragments))
+            for fields, limit, what in COUNTED_FIELDS:
+                asked = sum(names[name] for name in fields)
+                if asked > limit:
+                    message = f"At most {limit} {what} per operation; this asks {asked}."
+                    context.report_error(GraphQLError(message, operation))
 
 
 def depth_limit(max_depth: int) -> type[ValidationRule]:
@@ -121,4 +107,4 @@ def _spreads(selections: SelectionSetNode | None) -> Iterator[FragmentSpreadNode
 
 class RequestLimits(AddValidationRules):
     def __init__(self, max_depth: int):
-        super().__init__([depth_limit(max_depth), IntrospectionLimit, ListingLimit])
+        super().__init__([depth_limit(max_depth), FieldCountLimit])
