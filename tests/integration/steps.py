@@ -136,3 +136,24 @@ def state(caller: Caller) -> dict[str, Any]:
         "awaiting": awaiting_ids(caller),
         "sentToday": sent_today(caller),
     }
+
+
+# ---- changes another party makes (the racing side of the race tests) ----------------------
+
+
+def disable_follow_ups(api: GraphQLClient, admin: str = "r1", contract_id: str = "c1") -> None:
+    """The contract admin switches automated follow-ups off (R50)."""
+    p = api.as_(admin, "RECRUITER", "CONTRACT_ADMIN", contract=contract_id).mutate("SetFollowUpsEnabled", enabled=False)
+    assert not p["userErrors"], p
+
+
+def restrict_recruiter(api: GraphQLClient, recruiter: str = "r1") -> None:
+    """The operator flags the recruiter (R22, R43)."""
+    p = api.operator.mutate("SetRecruiterRestricted", recruiterId=recruiter, restricted=True)
+    assert not p["userErrors"], p
+
+
+def delete_candidate(api: GraphQLClient, candidate: str = "k1") -> None:
+    """The operator marks the candidate's profile deleted (R24, R44)."""
+    p = api.operator.mutate("UpsertCandidate", candidateId=candidate, name="Kim", deleted=True)
+    assert not p["userErrors"], p

@@ -57,24 +57,13 @@ def w(api: GraphQLClient) -> dict[str, Any]:
     return {"r1": r1, "k1": k1, "store": store}
 
 
-def _disable(api: GraphQLClient) -> None:
-    p = api.as_("r1", "RECRUITER", "CONTRACT_ADMIN", contract="c1").mutate("SetFollowUpsEnabled", enabled=False)
-    assert not p["userErrors"], p
-
-
-def _restrict(api: GraphQLClient) -> None:
-    p = api.operator.mutate("SetRecruiterRestricted", recruiterId="r1", restricted=True)
-    assert not p["userErrors"], p
-
-
-def _delete(api: GraphQLClient) -> None:
-    p = api.operator.mutate("UpsertCandidate", candidateId="k1", name="Kim", deleted=True)
-    assert not p["userErrors"], p
-
-
 @pytest.mark.parametrize(
     ("change", "code"),
-    [(_disable, "FOLLOW_UPS_DISABLED"), (_restrict, "RECRUITER_RESTRICTED"), (_delete, "CANDIDATE_NOT_FOUND")],
+    [
+        (steps.disable_follow_ups, "FOLLOW_UPS_DISABLED"),
+        (steps.restrict_recruiter, "RECRUITER_RESTRICTED"),
+        (steps.delete_candidate, "CANDIDATE_NOT_FOUND"),
+    ],
     ids=["r14", "r43", "r44"],
 )
 def test_send_with_follow_up_loses_the_race_and_charges_nothing(
@@ -91,7 +80,9 @@ def test_send_with_follow_up_loses_the_race_and_charges_nothing(
 
 
 @pytest.mark.parametrize(
-    ("change", "code"), [(_disable, "FOLLOW_UPS_DISABLED"), (_restrict, "RECRUITER_RESTRICTED")], ids=["r14", "r43"]
+    ("change", "code"),
+    [(steps.disable_follow_ups, "FOLLOW_UPS_DISABLED"), (steps.restrict_recruiter, "RECRUITER_RESTRICTED")],
+    ids=["r14", "r43"],
 )
 @pytest.mark.parametrize("op", ["schedule", "reschedule"])
 def test_schedule_and_reschedule_lose_the_race_and_charge_nothing(

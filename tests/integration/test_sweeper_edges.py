@@ -49,27 +49,12 @@ def w(api: GraphQLClient) -> dict[str, Caller]:
     return {"r1": admin, "k1": kim}
 
 
-def _restrict(api: GraphQLClient) -> None:
-    p = api.operator.mutate("SetRecruiterRestricted", recruiterId="r1", restricted=True)
-    assert not p["userErrors"], p
-
-
-def _delete_candidate(api: GraphQLClient) -> None:
-    p = api.operator.mutate("UpsertCandidate", candidateId="k1", name="Kim", deleted=True)
-    assert not p["userErrors"], p
-
-
-def _disable(api: GraphQLClient) -> None:
-    p = api.as_("r1", "RECRUITER", "CONTRACT_ADMIN", contract="c1").mutate("SetFollowUpsEnabled", enabled=False)
-    assert not p["userErrors"], p
-
-
 @pytest.mark.parametrize(
     ("change", "code"),
     [
-        (_disable, "AUTOMATION_DISABLED"),  # R21 / R51
-        (_restrict, "RECRUITER_RESTRICTED"),  # R22
-        (_delete_candidate, "CANDIDATE_NOT_FOUND"),  # R24
+        (steps.disable_follow_ups, "AUTOMATION_DISABLED"),  # R21 / R51
+        (steps.restrict_recruiter, "RECRUITER_RESTRICTED"),  # R22
+        (steps.delete_candidate, "CANDIDATE_NOT_FOUND"),  # R24
     ],
     ids=["r21_disabled", "r22_restricted", "r24_deleted"],
 )
@@ -103,7 +88,7 @@ def test_r08_sweep_event_time_with_an_offset_refunds_into_the_utc_month(
     December, the UTC month (it used the time as given: November)."""
     clock.at = datetime(2026, 11, 26, 0, 0, tzinfo=UTC)
     t = steps.sent(w["r1"], followUp={"body": "ping", "delayDays": 5})  # due 2026-12-01T00:00Z
-    _delete_candidate(api)  # R24 at delivery: the follow-up's credit comes back
+    steps.delete_candidate(api)  # R24 at delivery: the follow-up's credit comes back
     assert steps.remaining(w["r1"]) == 8  # November: 2 charged
 
     summary = sweep_handler(api.deps, datetime(2026, 11, 30, 20, 30, tzinfo=NEW_YORK))
@@ -139,7 +124,7 @@ def test_r08_late_sweep_refund_lands_in_the_month_it_happens(
     2026-12-01T00:02Z refunds into December, when the refund happens (R08)."""
     clock.at = datetime(2026, 11, 26, 23, 58, tzinfo=UTC)
     steps.sent(w["r1"], followUp={"body": "ping", "delayDays": 4})  # due 2026-11-30T23:58Z
-    _delete_candidate(api)
+    steps.delete_candidate(api)
 
     clock.at = datetime(2026, 12, 1, 0, 2, tzinfo=UTC)  # the real time of the (retried) run
     summary = sweep_handler(api.deps, datetime(2026, 11, 30, 23, 59, tzinfo=UTC))
