@@ -28,10 +28,11 @@ def world(
     max_daily: int = 25,
     daily: int | None = None,
     enabled: bool = True,
+    admin: bool = False,
 ) -> World:
-    """Contract c1 with recruiter r1 and candidate k1."""
+    """Contract c1 with recruiter r1 (its admin too, with `admin`) and candidate k1."""
     api.contract("c1", credits=credits, max_daily=max_daily, enabled=enabled)
-    r1 = api.seat("r1", "c1", daily=daily)
+    r1 = api.seat("r1", "c1", admin=admin, daily=daily)
     k1 = api.candidate("k1")
     return World(api, r1, k1)
 

@@ -48,13 +48,11 @@ class HookedDelivery:
 
 @pytest.fixture
 def w(api: GraphQLClient) -> dict[str, Any]:
-    api.contract("c1", credits=10, max_daily=25)
-    r1 = api.seat("r1", admin=True)
-    k1 = api.candidate("k1")
+    world = steps.world(api, admin=True)
     store = HookedStore(api.deps.store)
     api.deps.store = store  # type: ignore[assignment]
     api.deps.delivery = HookedDelivery(api.deps.delivery, store)
-    return {"r1": r1, "k1": k1, "store": store}
+    return {"r1": world.r1, "k1": world.k1, "store": store}
 
 
 @pytest.mark.parametrize(

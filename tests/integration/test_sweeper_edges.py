@@ -43,10 +43,8 @@ class InterleavingDelivery:
 
 @pytest.fixture
 def w(api: GraphQLClient) -> dict[str, Caller]:
-    api.contract("c1", credits=10, max_daily=25)
-    admin = api.seat("r1", admin=True)
-    kim = api.candidate("k1")
-    return {"r1": admin, "k1": kim}
+    world = steps.world(api, admin=True)
+    return {"r1": world.r1, "k1": world.k1}
 
 
 @pytest.mark.parametrize(
