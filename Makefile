@@ -86,7 +86,7 @@ package: $(SAM_STAMP)
 requirements:
 	$(PYTHON) scripts/gen_requirements.py
 
-# Benchmarks (README "Performance"): writes bench/results/*.json and prints one table, in
+# Benchmarks (docs/performance.md): writes bench/results/*.json and prints one table, in
 # under 10 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.
 bench: install
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
@@ -95,7 +95,7 @@ bench: install
 bench-check:
 	$(PYTHON) bench/check.py
 
-# Fuzzing (README "Reliability and security"): schemathesis on every query and mutation as every
+# Fuzzing (docs/reliability.md): schemathesis on every query and mutation as every
 # role, FUZZ_EXAMPLES per operation and role (12 with a fixed seed in `make test`), a new seed
 # each run unless FUZZ_SEED is set; prints the table. About 4 minutes at 100.
 FUZZ_EXAMPLES ?= 100
@@ -103,7 +103,7 @@ fuzz: install
 	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FUZZ_SEED=$${FUZZ_SEED:-$$(date +%s)} \
 	  $(BIN)/python -m pytest tests/integration/test_fuzz.py -q -s -p no:cacheprovider
 
-# Load (README "Reliability and security"): `inmail serve --no-sweeper` on free loopback ports,
+# Load (docs/reliability.md): `inmail serve --no-sweeper` on free loopback ports,
 # LOAD_CLIENTS concurrent clients x LOAD_OPS operations each (sends, follow-ups, cancels,
 # reschedules, replies, queries) with `inmail sweep --now <future>` running alongside; then
 # the audit (no 5xx, nothing lost or charged twice, the ledger balanced). Prints the table,
