@@ -120,7 +120,6 @@ class Stack:
             delivery=StoreDelivery(self.store),
             lease=timedelta(seconds=self.settings.lease_seconds),
             delivery_attempts=self.settings.delivery_attempts,
-            due_shards=self.settings.due_shards,
             sleep=lambda _: None,
         )
         return self

@@ -55,7 +55,6 @@ def dynamo_deps(aws: None, settings: Settings, clock: FakeClock) -> Deps:
         clock=clock,
         ids=SeqIds(),
         delivery=StoreDelivery(store),
-        due_shards=settings.due_shards,
         sleep=lambda _: None,
     )
 

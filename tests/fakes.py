@@ -15,7 +15,6 @@ from inmail.domain.model import (
     Changes,
     Contract,
     LedgerEntry,
-    MessageStatus,
     Page,
     Seat,
     Thread,
@@ -31,6 +30,7 @@ class MemoryStore:
     threads: dict[str, Thread] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    due_shards: int = 1  # one shard holds everything here
     commits: int = 0
     # A hook run before each commit: tests use it to inject faults or interleavings.
     before_commit: Callable[[Changes], None] | None = None
@@ -90,16 +90,16 @@ class MemoryStore:
         for counter in changes.counters:
             over = counter.limit is not None and self.counters.get(counter.key, 0) + counter.delta > counter.limit
             if over and counter.delta > 0:
-                raise LimitExceeded(counter.key)
-        expect_tables: dict[str, dict[str, Any]] = {
-            "contract": self.contracts,
-            "seat": self.seats,
-            "candidate": self.candidates,
+                raise LimitExceeded(counter.kind)
+        expect_tables: dict[type, dict[str, Any]] = {
+            Contract: self.contracts,
+            Seat: self.seats,
+            Candidate: self.candidates,
         }
         for expect in changes.expects:
-            current = expect_tables[expect.entity].get(expect.key)
-            if current is None or current.version != expect.version:
-                raise Conflict(expect.entity)
+            current = expect_tables[type(expect.entity)].get(expect.entity.key)
+            if current is None or current.version != expect.entity.version:
+                raise Conflict(type(expect.entity).__name__)
 
     def list_threads(self, index: ThreadIndex, key: str, first: int, after: str | None) -> Page[Thread]:
         def keep(t: Thread) -> bool:
@@ -108,8 +108,8 @@ class MemoryStore:
             if index is ThreadIndex.CONTRACT:
                 return t.contract_id == key
             if index is ThreadIndex.INBOX:
-                return t.candidate_id == key and t.initial.status is MessageStatus.SENT
-            return t.recruiter_id == key and t.status.value == "AWAITING_REPLY"
+                return t.candidate_id == key and t.in_inbox
+            return t.recruiter_id == key and t.in_awaiting_reply
 
         items = sorted(
             (t for t in self.threads.values() if keep(t)), key=lambda t: (t.created_at, t.thread_id), reverse=True
@@ -132,7 +132,7 @@ class MemoryStore:
         return Page(page, [e.entry_id for e in page], start + first < len(items))
 
     def due_thread_ids(self, shard: int, now: datetime, limit: int) -> list[str]:
-        if shard != 0:  # one shard holds everything here
+        if shard != 0:
             return []
         due = []
         for t in self.threads.values():

@@ -9,8 +9,9 @@ from typing import Any
 from fakes import MemoryStore, StoreDelivery
 from inmail.domain.model import LedgerKind, Principal, Role, Thread
 from inmail.domain.rules import FollowUpTiming
-from inmail.services import messaging, operator
+from inmail.services import operator
 from inmail.services.deps import Deps
+from inmail.services.send import FollowUpRequest, SendRequest, send_inmail
 from inmail.services.sweep import SweepSummary, run_sweep
 from support import FakeClock, SeqIds
 
@@ -39,7 +40,6 @@ class World:
             clock=self.clock,
             ids=SeqIds(),
             delivery=StoreDelivery(self.store),
-            due_shards=1,
             sleep=lambda _: None,
         )
 
@@ -52,9 +52,9 @@ class World:
     def send(self, rid: str = "r1", follow_up_days: int | None = 3, cand: str = "k1", **kw: Any) -> Thread:
         fu = None
         if follow_up_days is not None:
-            fu = messaging.FollowUpRequest("ping", FollowUpTiming(follow_up_days, None))
-        req = messaging.SendRequest(cand, "Hello", "A role for you", fu, **kw)
-        result = messaging.send_inmail(self.deps, recruiter(rid), req)
+            fu = FollowUpRequest("ping", FollowUpTiming(follow_up_days, None))
+        req = SendRequest(cand, "Hello", "A role for you", fu, **kw)
+        result = send_inmail(self.deps, recruiter(rid), req)
         assert result.error is None, result.error
         return result.thread
 

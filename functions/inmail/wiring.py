@@ -31,5 +31,4 @@ def build_deps(settings: Settings) -> Deps:
         delivery=StoreDelivery(store),
         lease=timedelta(seconds=settings.lease_seconds),
         delivery_attempts=settings.delivery_attempts,
-        due_shards=settings.due_shards,
     )

@@ -74,7 +74,7 @@ def test_r26_failed_first_message_is_failed_refunded_and_reported(api, clock, fa
 
     err = only_error(p)
     assert err["code"] == "TECHNICAL_ISSUE"
-    assert err["message"]
+    assert err["message"] == TECHNICAL_ISSUE_TEXT  # the same sentence as on the message
     t = p["thread"]
     assert t is not None
     assert t["status"] == "FAILED"

@@ -11,8 +11,8 @@ import steps
 from sweeping import sweep_handler
 
 from gql import Caller, GraphQLClient
+from inmail.domain.delivery import failure_message, failure_remedy
 from inmail.domain.model import FailureCode
-from inmail.domain.rules import FAILURE_TEXT
 from support import T0, FakeClock
 
 DUE = T0 + timedelta(days=3)
@@ -44,8 +44,8 @@ def assert_failed(thread: dict[str, Any], status: str, code: FailureCode) -> Non
     fu = thread["followUp"]
     assert fu["status"] == status
     assert fu["failure"]["code"] == code.value
-    assert fu["failure"]["message"] == FAILURE_TEXT[code][0]
-    assert fu["failure"]["remedy"] == FAILURE_TEXT[code][1]  # R28
+    assert fu["failure"]["message"] == failure_message(code)
+    assert fu["failure"]["remedy"] == failure_remedy(code)  # R28
     assert fu["creditRefunded"] is True
     assert fu["sentAt"] is None
     assert fu["decision"]["code"] == code.value
@@ -225,7 +225,8 @@ def test_r29_cancelled_for_the_daily_maximum_stays_in_awaiting_reply_until_resch
     assert fu["status"] == "CANCELLED"
     assert (fu["failure"]["code"], fu["failure"]["message"], fu["failure"]["remedy"]) == (
         "DAILY_LIMIT_REACHED",
-        *FAILURE_TEXT[FailureCode.DAILY_LIMIT_REACHED],
+        failure_message(FailureCode.DAILY_LIMIT_REACHED),
+        failure_remedy(FailureCode.DAILY_LIMIT_REACHED),
     )
     clock.at = DUE + timedelta(days=1)
     again = r4.mutate("RescheduleFollowUp", threadId=t["id"], delayDays=6)

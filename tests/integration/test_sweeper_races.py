@@ -194,6 +194,6 @@ def test_r30_sweep_reads_only_the_due_follow_ups(api: GraphQLClient, recruiter: 
     assert summary["delivered"] == 5
     assert meter.requests["Scan"] == 0
     assert meter.items_read["Query"] == len(due_ids)  # the due index returned exactly the due ones
-    assert meter.requests["Query"] == api.deps.due_shards  # one query per shard
+    assert meter.requests["Query"] == api.deps.store.due_shards  # one query per shard
     # Per due follow-up: the thread, its contract, seat, candidate and the day's count.
     assert meter.items_read["GetItem"] <= 5 * len(due_ids)

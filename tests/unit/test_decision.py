@@ -7,14 +7,16 @@ from datetime import timedelta
 
 import pytest
 
-from inmail.domain import rules
+from inmail.domain import delivery, rules
 from inmail.domain.model import (
     Candidate,
     Contract,
+    Decision,
     FailureCode,
     Message,
     MessageKind,
     MessageStatus,
+    RuleId,
     Seat,
     Thread,
 )
@@ -37,8 +39,8 @@ def decide(
     seat: Seat | None = SEAT,
     candidate: Candidate | None = CANDIDATE,
     sent_today: int = 0,
-) -> rules.Decision:
-    return rules.decide_follow_up(t or thread(), contract, seat, candidate, sent_today, T0 + timedelta(days=3), "s")
+) -> Decision:
+    return delivery.decide_follow_up(t or thread(), contract, seat, candidate, sent_today, T0 + timedelta(days=3), "s")
 
 
 def test_r27_nothing_holds_delivers() -> None:
@@ -100,26 +102,26 @@ def test_r20_to_r25_first_that_holds_decides() -> None:
 
 
 def test_r26_overturned_send_keeps_checks() -> None:
-    d = rules.with_outcome_after_delivery(decide(), "R26", "3 delivery attempts failed")
+    d = delivery.overturned_at_delivery(decide(), RuleId.R26, "3 delivery attempts failed")
     assert (d.outcome, d.code) == (MessageStatus.FAILED, FailureCode.TECHNICAL_ISSUE)
     assert [c.rule for c in d.checks] == ["R20", "R21", "R22", "R23", "R24", "R25", "R26"]
 
 
 @pytest.mark.parametrize("code", list(FailureCode))
 def test_r28_every_failure_has_its_sentence_and_a_remedy(code: FailureCode) -> None:
-    message = rules.failure_message(code)
+    message = delivery.failure_message(code)
     assert message.endswith("The credit has been refunded to you.")
-    remedy = rules.failure_remedy(code)
+    remedy = delivery.failure_remedy(code)
     assert len(remedy) > 20 and remedy != message
 
 
 def test_r28_remedies_say_what_to_do() -> None:
-    assert "profile" in rules.failure_remedy(FailureCode.CANDIDATE_NOT_FOUND)
-    assert "daily maximum" in rules.failure_remedy(FailureCode.DAILY_LIMIT_REACHED)
-    assert "reschedule" in rules.failure_remedy(FailureCode.DAILY_LIMIT_REACHED)
-    assert "first message" in rules.failure_remedy(FailureCode.INITIAL_MESSAGE_FAILED)
-    assert "contract admin" in rules.failure_remedy(FailureCode.AUTOMATION_DISABLED)
-    assert "support" in rules.failure_remedy(FailureCode.TECHNICAL_ISSUE)
+    assert "profile" in delivery.failure_remedy(FailureCode.CANDIDATE_NOT_FOUND)
+    assert "daily maximum" in delivery.failure_remedy(FailureCode.DAILY_LIMIT_REACHED)
+    assert "reschedule" in delivery.failure_remedy(FailureCode.DAILY_LIMIT_REACHED)
+    assert "first message" in delivery.failure_remedy(FailureCode.INITIAL_MESSAGE_FAILED)
+    assert "contract admin" in delivery.failure_remedy(FailureCode.AUTOMATION_DISABLED)
+    assert "support" in delivery.failure_remedy(FailureCode.TECHNICAL_ISSUE)
 
 
 def test_r11_window_edges() -> None:

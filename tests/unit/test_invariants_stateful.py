@@ -14,7 +14,9 @@ from fakes import FlakyDelivery
 from inmail.domain.errors import Refusal
 from inmail.domain.model import Changes, LedgerKind, MessageStatus
 from inmail.domain.rules import FollowUpTiming
-from inmail.services import messaging, operator
+from inmail.services import follow_ups, operator, sending_settings
+from inmail.services.reply import reply_to_inmail
+from inmail.services.send import FollowUpRequest, SendRequest, send_inmail
 from world import OPERATOR, World, candidate, recruiter
 
 RECRUITERS = ("r1", "r2")
@@ -58,9 +60,9 @@ class FollowUpMachine(RuleBasedStateMachine):
         """Start with threads whose follow-ups come due, so sweeps have work."""
         ids = []
         for i, delay in enumerate(delays):
-            fu = messaging.FollowUpRequest("ping", FollowUpTiming(delay, None))
-            req = messaging.SendRequest(CANDIDATES[i % 2], "Hello", "Body", fu)
-            ids.append(messaging.send_inmail(self.world.deps, recruiter(RECRUITERS[i % 2]), req).thread.thread_id)
+            fu = FollowUpRequest("ping", FollowUpTiming(delay, None))
+            req = SendRequest(CANDIDATES[i % 2], "Hello", "Body", fu)
+            ids.append(send_inmail(self.world.deps, recruiter(RECRUITERS[i % 2]), req).thread.thread_id)
         return multiple(*ids)
 
     @rule(
@@ -71,40 +73,40 @@ class FollowUpMachine(RuleBasedStateMachine):
         with_fu=st.booleans(),
     )
     def send(self, rid: str, cand: str, delay: int | None, with_fu: bool) -> str:
-        fu = messaging.FollowUpRequest("ping", FollowUpTiming(delay, None)) if with_fu else None
-        req = messaging.SendRequest(cand, "Hello", "Body", fu)
-        result = self._try(lambda: messaging.send_inmail(self.world.deps, recruiter(rid), req))
+        fu = FollowUpRequest("ping", FollowUpTiming(delay, None)) if with_fu else None
+        req = SendRequest(cand, "Hello", "Body", fu)
+        result = self._try(lambda: send_inmail(self.world.deps, recruiter(rid), req))
         return result.thread.thread_id if result else "missing"  # type: ignore[attr-defined]
 
     @rule(tid=threads, delay=st.one_of(st.none(), st.integers(2, 29)))
     def schedule(self, tid: str, delay: int | None) -> None:
         t = self.world.store.threads.get(tid)
         if t:
-            req = messaging.ScheduleRequest(tid, "later", FollowUpTiming(delay, None))
-            self._try(lambda: messaging.schedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
+            req = follow_ups.ScheduleRequest(tid, "later", FollowUpTiming(delay, None))
+            self._try(lambda: follow_ups.schedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
 
     @rule(tid=threads)
     def cancel(self, tid: str) -> None:
         t = self.world.store.threads.get(tid)
         if t:
-            self._try(lambda: messaging.cancel_follow_up(self.world.deps, recruiter(t.recruiter_id), tid))
+            self._try(lambda: follow_ups.cancel_follow_up(self.world.deps, recruiter(t.recruiter_id), tid))
 
     @rule(tid=threads, delay=st.one_of(st.none(), st.integers(3, 28)))
     def reschedule(self, tid: str, delay: int | None) -> None:
         t = self.world.store.threads.get(tid)
         if t:
-            req = messaging.RescheduleRequest(tid, FollowUpTiming(delay, None))
-            self._try(lambda: messaging.reschedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
+            req = follow_ups.RescheduleRequest(tid, FollowUpTiming(delay, None))
+            self._try(lambda: follow_ups.reschedule_follow_up(self.world.deps, recruiter(t.recruiter_id), req))
 
     @rule(tid=threads)
     def reply(self, tid: str) -> None:
         t = self.world.store.threads.get(tid)
         if t:
-            self._try(lambda: messaging.reply_to_inmail(self.world.deps, candidate(t.candidate_id), tid, "Hi!"))
+            self._try(lambda: reply_to_inmail(self.world.deps, candidate(t.candidate_id), tid, "Hi!"))
 
     @rule(enabled=st.booleans())
     def toggle(self, enabled: bool) -> None:
-        messaging.set_follow_ups_enabled(self.world.deps, recruiter("r1", admin=True), enabled)
+        sending_settings.set_follow_ups_enabled(self.world.deps, recruiter("r1", admin=True), enabled)
 
     @rule(rid=st.sampled_from(RECRUITERS), restricted=st.booleans())
     def restrict(self, rid: str, restricted: bool) -> None:
@@ -116,7 +118,7 @@ class FollowUpMachine(RuleBasedStateMachine):
 
     @rule(rid=st.sampled_from(RECRUITERS), limit=st.integers(1, 4))
     def daily_limit(self, rid: str, limit: int) -> None:
-        messaging.set_daily_limit(self.world.deps, recruiter(rid), limit)
+        sending_settings.set_daily_limit(self.world.deps, recruiter(rid), limit)
 
     @rule(hours=st.integers(1, 24 * 8))
     def advance(self, hours: int) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from fakes import FlakyDelivery
 from inmail.domain.model import Changes, FailureCode, MessageStatus
-from inmail.services import messaging
+from inmail.services import reply
 from world import World, candidate
 
 
@@ -110,7 +110,7 @@ def test_r30_reply_recorded_between_claim_and_delivery_wins(world: World) -> Non
         original_commit(changes)
         if not replied and any(th.lease_owner for th, _ in changes.threads):
             replied = True
-            messaging.reply_to_inmail(world.deps, candidate("k1"), t.thread_id, "Yes please")
+            reply.reply_to_inmail(world.deps, candidate("k1"), t.thread_id, "Yes please")
 
     world.store.commit = commit  # type: ignore[method-assign]
     summary = world.sweep()
@@ -126,7 +126,7 @@ def test_r06_delivery_that_lands_first_then_reply_refunds_one(world: World) -> N
     t = world.send(follow_up_days=3)
     world.clock.advance(days=3)
     assert world.sweep().to_dict()["delivered"] == 1
-    messaging.reply_to_inmail(world.deps, candidate("k1"), t.thread_id, "Yes please")
+    reply.reply_to_inmail(world.deps, candidate("k1"), t.thread_id, "Yes please")
     final = world.thread(t.thread_id)
     assert final.follow_up is not None and final.follow_up.status is MessageStatus.SENT
     assert final.credits_charged == 2 and final.credits_refunded == 1

@@ -3,18 +3,21 @@ identity and permission, a masked message (with a correlation id in the logs) fo
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any
 
+import strawberry
 from graphql import GraphQLError
+from strawberry.extensions import FieldExtension
+from strawberry.types import Info
+from strawberry.types.field import StrawberryField
 
-from ..domain.errors import AccessDenied, ErrorCode, Refusal, TransientStoreError, Unauthenticated
+from ..domain.errors import AccessDenied, Refusal, TransientStoreError, Unauthenticated
+from ..services import refusals
+from .types.common import UserError
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 class ApiError(GraphQLError):
@@ -40,34 +43,47 @@ def should_mask(error: GraphQLError) -> bool:
     return original is not None and not isinstance(original, GraphQLError)
 
 
-@contextmanager
-def _identity_errors() -> Iterator[None]:
-    """Identity and permission failures are GraphQL errors, for queries and mutations alike."""
-    try:
-        yield
-    except Unauthenticated as exc:
-        raise unauthenticated() from exc
-    except AccessDenied as exc:
-        raise forbidden(str(exc)) from exc
+class DomainErrors(FieldExtension):
+    """Every root field's error mapping, so a resolver only calls its use case:
 
+    - no verified caller: a GraphQL error UNAUTHENTICATED; not allowed: FORBIDDEN;
+    - a business refusal: the payload's userErrors (a mutation), or a BAD_USER_INPUT error
+      (a query, which has no payload);
+    - the store stayed busy: a TECHNICAL_ISSUE userError, or SERVICE_UNAVAILABLE.
+    """
 
-def read(fn: Callable[[], T]) -> T:
-    """Run a query's service call, turning domain errors into GraphQL errors."""
-    with _identity_errors():
+    payload: Any = None
+
+    def apply(self, field: StrawberryField) -> None:
+        kind = field.type
+        if dataclasses.is_dataclass(kind) and "user_errors" in {f.name for f in dataclasses.fields(kind)}:
+            self.payload = kind
+
+    def resolve(self, next_: Any, source: Any, info: Info, **kwargs: Any) -> Any:
         try:
-            return fn()
+            return next_(source, info, **kwargs)
+        except Unauthenticated as exc:
+            raise unauthenticated() from exc
+        except AccessDenied as exc:
+            raise forbidden(str(exc)) from exc
         except Refusal as exc:
-            raise ApiError(exc.message, "BAD_USER_INPUT") from exc
+            return self._refused(exc)
         except TransientStoreError as exc:
-            raise ApiError("The service is busy; try again.", "SERVICE_UNAVAILABLE") from exc
+            return self._refused(refusals.store_busy(), exc)
+
+    def _refused(self, refusal: Refusal, cause: Exception | None = None) -> Any:
+        if self.payload is not None:
+            return self.payload(user_errors=[UserError.from_refusal(refusal)])
+        if cause is not None:
+            raise ApiError(refusal.message, "SERVICE_UNAVAILABLE") from cause
+        raise ApiError(refusal.message, "BAD_USER_INPUT") from refusal
 
 
-def mutate(fn: Callable[[], T], on_refusal: Callable[[Refusal], T]) -> T:
-    """Run a mutation's service call: refusals become the payload's userErrors."""
-    with _identity_errors():
-        try:
-            return fn()
-        except Refusal as exc:
-            return on_refusal(exc)
-        except TransientStoreError:
-            return on_refusal(Refusal(ErrorCode.TECHNICAL_ISSUE, "The service is busy; try again."))
+def query(description: str) -> Any:
+    """A root query field whose errors DomainErrors maps."""
+    return strawberry.field(description=description, extensions=[DomainErrors()])
+
+
+def mutation(description: str) -> Any:
+    """A root mutation field whose refusals DomainErrors turns into its payload's userErrors."""
+    return strawberry.mutation(description=description, extensions=[DomainErrors()])

@@ -25,8 +25,9 @@ from ..config import AuthMode, Settings
 from ..domain.model import Principal
 from ..services.deps import Deps
 from .auth import load_or_create_secret, principal_from_bearer, principal_from_claims_or_none
+from .context import Context
 from .errors import unauthenticated
-from .schema import Context, schema
+from .schema import schema
 
 log = logging.getLogger(__name__)
 

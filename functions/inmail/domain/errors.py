@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from .model import CounterKind
+
 
 class ErrorCode(StrEnum):
     INVALID_INPUT = "INVALID_INPUT"
@@ -45,11 +47,11 @@ class Conflict(Exception):
 
 
 class LimitExceeded(Exception):
-    """A counter condition refused the commit (credits or daily sends)."""
+    """A counter's limit refused the commit: the month's credits or the day's sends."""
 
-    def __init__(self, key: str):
-        super().__init__(key)
-        self.key = key
+    def __init__(self, kind: CounterKind):
+        super().__init__(kind.value)
+        self.kind = kind
 
 
 class TransientStoreError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, assert_never
 
 T = TypeVar("T")
 
@@ -50,6 +50,26 @@ class LedgerKind(StrEnum):
     REFUND = "REFUND"
 
 
+class RuleId(StrEnum):
+    """The rows of SPEC.md's delivery table, in its order (domain/delivery.py)."""
+
+    R20 = "R20"
+    R21 = "R21"
+    R22 = "R22"
+    R23 = "R23"
+    R24 = "R24"
+    R25 = "R25"
+    R26 = "R26"
+    R27 = "R27"
+
+
+class CounterKind(StrEnum):
+    """What a counter counts, and so which limit refuses it (the value prefixes its key)."""
+
+    CREDITS = "credits"  # a contract's credits used in a UTC month (R01, R03)
+    SENDS = "sends"  # a recruiter's messages on a UTC day (R40, R41)
+
+
 @dataclass(frozen=True)
 class Principal:
     """The caller, as the verified token says."""
@@ -73,6 +93,10 @@ class Contract:
     follow_ups_changed_at: datetime | None = None
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.contract_id
+
 
 @dataclass(frozen=True)
 class Seat:
@@ -83,6 +107,10 @@ class Seat:
     restricted: bool = False
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.recruiter_id
+
 
 @dataclass(frozen=True)
 class Candidate:
@@ -90,6 +118,10 @@ class Candidate:
     name: str
     deleted: bool = False
     version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.candidate_id
 
 
 @dataclass(frozen=True)
@@ -104,7 +136,7 @@ class Failure:
 class Check:
     """One check of the sweeper's decision (R20-R27) and what it found."""
 
-    rule: str
+    rule: RuleId
     name: str
     holds: bool
     detail: str
@@ -115,7 +147,7 @@ class Decision:
     """The sweeper's decision on a due follow-up, kept on the message."""
 
     outcome: MessageStatus
-    rule: str
+    rule: RuleId
     code: FailureCode | None
     checks: tuple[Check, ...]
     at: datetime
@@ -162,11 +194,24 @@ class Thread:
 
     @property
     def status(self) -> ThreadStatus:
+        """Decided by the reply and the first message only. R29: the follow-up's status
+        plays no part, so a thread whose follow-up was cancelled for the daily maximum (R25)
+        still awaits a reply until rescheduled (R13)."""
         if self.replied_at is not None:
             return ThreadStatus.REPLIED
         if self.initial.status is MessageStatus.FAILED:
             return ThreadStatus.FAILED
         return ThreadStatus.AWAITING_REPLY
+
+    @property
+    def in_awaiting_reply(self) -> bool:
+        """In the recruiter's Awaiting Reply folder (R61), whatever its follow-up's status (R29)."""
+        return self.status is ThreadStatus.AWAITING_REPLY
+
+    @property
+    def in_inbox(self) -> bool:
+        """In the candidate's inbox: its first message was delivered."""
+        return self.initial.status is MessageStatus.SENT
 
     @property
     def credits_charged(self) -> int:
@@ -218,19 +263,22 @@ class Page(Generic[T]):
 class CounterChange:
     """Add `delta` to a counter; refused when the result would exceed `limit`."""
 
+    kind: CounterKind
     key: str
     delta: int
     limit: int | None = None
     expires_at: datetime | None = None
 
 
+Versioned = TypeVar("Versioned", Thread, Contract, Seat, Candidate)
+
+
 @dataclass(frozen=True)
 class Expect:
-    """Commit only if this entity still has this version (nothing changed it meanwhile)."""
+    """Commit only if this entity still has the version it was read at (nothing changed it
+    meanwhile), though the commit does not write it."""
 
-    entity: str  # "contract" | "seat" | "candidate"
-    key: str
-    version: int
+    entity: Contract | Seat | Candidate
 
 
 @dataclass
@@ -245,9 +293,23 @@ class Changes:
     counters: list[CounterChange] = field(default_factory=list)
     expects: list[Expect] = field(default_factory=list)
 
-    def put_thread(self, thread: Thread, previous: Thread | None) -> Thread:
-        """Write `thread` over `previous` (None: must not exist); returns the stored state."""
+    def put(self, entity: Versioned, previous: Versioned | None) -> Versioned:
+        """Write `entity` over `previous` (None: it must not exist yet), conditioned on the
+        version `previous` was read at; returns the stored state, one version on."""
         expected = previous.version if previous is not None else None
-        stored = replace(thread, version=(expected or 0) + 1)
-        self.threads.append((stored, expected))
+        stored = replace(entity, version=(expected or 0) + 1)
+        if isinstance(stored, Thread):
+            self.threads.append((stored, expected))
+        elif isinstance(stored, Contract):
+            self.contracts.append((stored, expected))
+        elif isinstance(stored, Seat):
+            self.seats.append((stored, expected))
+        elif isinstance(stored, Candidate):
+            self.candidates.append((stored, expected))
+        else:
+            assert_never(stored)
         return stored
+
+    def expect(self, entity: Contract | Seat | Candidate) -> None:
+        """The commit stands only if `entity` is unchanged (see Expect)."""
+        self.expects.append(Expect(entity))

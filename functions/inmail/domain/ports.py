@@ -32,6 +32,11 @@ class IdGenerator(Protocol):
 
 
 class Store(Protocol):
+    # How many shards the due index is spread over (see due_thread_ids); the store writes
+    # them, so it alone knows the count.
+    @property
+    def due_shards(self) -> int: ...
+
     def get_contract(self, contract_id: str) -> Contract | None: ...
     def get_seat(self, recruiter_id: str) -> Seat | None: ...
     def get_candidate(self, candidate_id: str) -> Candidate | None: ...
@@ -49,7 +54,7 @@ class Store(Protocol):
 
     def due_thread_ids(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of threads whose follow-up is SCHEDULED and due at or before `now` (oldest
-        first), from the sparse due index of one shard."""
+        first), from the sparse due index of one shard, 0 to due_shards - 1."""
         ...
 
 

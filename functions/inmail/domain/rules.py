@@ -1,4 +1,6 @@
-"""The rules of SPEC.md as pure functions. Rule ids in comments and names."""
+"""The rules of SPEC.md a request is checked against, as pure functions: input (R45), the
+follow-up window (R11, R12), reply refunds (R08), and the keys credits and daily sends are
+counted under (R01, R40). The sweeper's delivery table is domain/delivery.py."""
 
 from __future__ import annotations
 
@@ -7,16 +9,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from .errors import ErrorCode, Refusal
-from .model import (
-    Candidate,
-    Check,
-    Contract,
-    Decision,
-    FailureCode,
-    MessageStatus,
-    Seat,
-    Thread,
-)
+from .model import CounterKind, Thread
 
 SUBJECT_MAX = 200  # R45
 BODY_MAX = 1900  # R45
@@ -28,51 +21,6 @@ FOLLOW_UP_MAX = timedelta(days=28)  # R11
 FOLLOW_UP_DEFAULT = timedelta(days=7)  # R12
 REPLY_REFUND_WINDOW = timedelta(days=90)  # R08
 PAGE_MAX = 100
-
-# R21-R26: the sentence the recruiter sees, and the remedy from the seed (R28).
-FAILURE_TEXT: dict[FailureCode, tuple[str, str]] = {
-    FailureCode.AUTOMATION_DISABLED: (
-        "The message cannot be delivered to the candidate because the messaging automation "
-        "function has been disabled. Contact your contract admin for more information. "
-        "The credit has been refunded to you.",
-        "Your admin has disabled automated follow-ups for your contract. Contact your "
-        "contract admin to enable them again.",
-    ),
-    FailureCode.RECRUITER_RESTRICTED: (
-        "The message cannot be delivered because your account is restricted from sending "
-        "InMail. The credit has been refunded to you.",
-        "Your account is restricted from sending InMail. Contact support to review the restriction.",
-    ),
-    FailureCode.INITIAL_MESSAGE_FAILED: (
-        "The message cannot be delivered because your first message was failed. The credit has been refunded to you.",
-        "Check and fix the reason why your first message failed. If the first message "
-        "fails, the follow-up won't be delivered.",
-    ),
-    FailureCode.CANDIDATE_NOT_FOUND: (
-        "The message cannot be delivered to the candidate because the candidate's profile "
-        "cannot be found. The credit has been refunded to you.",
-        "Review the candidate's information and confirm the profile is not deleted, then send the InMail again.",
-    ),
-    FailureCode.DAILY_LIMIT_REACHED: (
-        "The message cannot be delivered to the candidate. The credit has been refunded to you.",
-        "You reached your daily maximum of InMail messages. Raise your daily maximum or "
-        "wait until it resets in the next period, then reschedule the follow-up.",
-    ),
-    FailureCode.TECHNICAL_ISSUE: (
-        "The message cannot be delivered to the candidate due to a technical issue. "
-        "The credit has been refunded to you.",
-        "Contact support so the team can look further into this issue.",
-    ),
-}
-
-
-def failure_message(code: FailureCode) -> str:
-    return FAILURE_TEXT[code][0]
-
-
-def failure_remedy(code: FailureCode) -> str:
-    return FAILURE_TEXT[code][1]
-
 
 # ---- keys -----------------------------------------------------------------------
 
@@ -93,11 +41,11 @@ def day_of(at: datetime) -> str:
 
 
 def credits_key(contract_id: str, at: datetime) -> str:
-    return f"credits#{contract_id}#{month_of(at)}"
+    return f"{CounterKind.CREDITS}#{contract_id}#{month_of(at)}"
 
 
 def sends_key(recruiter_id: str, at: datetime) -> str:
-    return f"sends#{recruiter_id}#{day_of(at)}"
+    return f"{CounterKind.SENDS}#{recruiter_id}#{day_of(at)}"
 
 
 def next_utc_midnight(at: datetime) -> datetime:
@@ -176,6 +124,11 @@ def check_page_size(first: int) -> None:
     check_range(first, ("first",), 1, PAGE_MAX, "first")
 
 
+def invalid_cursor() -> Refusal:
+    """A cursor this API did not give, or gave for another listing."""
+    return Refusal(ErrorCode.INVALID_INPUT, "Invalid cursor.", ("after",))
+
+
 # ---- follow-up window (R11, R12) --------------------------------------------------
 
 
@@ -241,105 +194,3 @@ def reply_refunds(thread: Thread, replied_at: datetime) -> bool:
     """R08: only a reply within 90 days of the first message refunds."""
     first = thread.initial.sent_at or thread.created_at
     return replied_at - first <= REPLY_REFUND_WINDOW
-
-
-# ---- the sweeper's decision (R20-R27) ---------------------------------------------
-
-
-def decide_follow_up(
-    thread: Thread,
-    contract: Contract | None,
-    seat: Seat | None,
-    candidate: Candidate | None,
-    sent_today: int,
-    now: datetime,
-    sweep_id: str,
-) -> Decision:
-    """The checks of SPEC.md's delivery table, in order; the first that holds decides."""
-    fu = thread.follow_up
-    assert fu is not None
-    daily_limit = seat.daily_limit if seat else 0
-    checks_in_order: list[tuple[str, str, bool, str, MessageStatus, FailureCode | None]] = [
-        (
-            "R20",
-            "candidate has replied",
-            thread.replied_at is not None,
-            f"replied at {thread.replied_at.isoformat()}" if thread.replied_at else "no reply",
-            MessageStatus.DELETED,
-            None,
-        ),
-        (
-            "R21",
-            "automation disabled on the contract",
-            contract is None or not contract.follow_ups_enabled,
-            "follow-ups disabled"
-            if contract and not contract.follow_ups_enabled
-            else ("contract not found" if contract is None else "follow-ups enabled"),
-            MessageStatus.FAILED,
-            FailureCode.AUTOMATION_DISABLED,
-        ),
-        (
-            "R22",
-            "recruiter restricted",
-            seat is None or seat.restricted,
-            "restricted" if seat is None or seat.restricted else "not restricted",
-            MessageStatus.FAILED,
-            FailureCode.RECRUITER_RESTRICTED,
-        ),
-        (
-            "R23",
-            "first message failed",
-            thread.initial.status is MessageStatus.FAILED,
-            f"first message {thread.initial.status.value}",
-            MessageStatus.FAILED,
-            FailureCode.INITIAL_MESSAGE_FAILED,
-        ),
-        (
-            "R24",
-            "candidate profile deleted or not found",
-            candidate is None or candidate.deleted,
-            "not found" if candidate is None else ("deleted" if candidate.deleted else "found"),
-            MessageStatus.FAILED,
-            FailureCode.CANDIDATE_NOT_FOUND,
-        ),
-        (
-            "R25",
-            "recruiter's daily maximum reached",
-            sent_today >= daily_limit,
-            f"{sent_today} sent today of a maximum of {daily_limit}",
-            MessageStatus.CANCELLED,
-            FailureCode.DAILY_LIMIT_REACHED,
-        ),
-    ]
-    checks: list[Check] = []
-    for rule, name, holds, detail, outcome, code in checks_in_order:
-        checks.append(Check(rule=rule, name=name, holds=holds, detail=detail))
-        if holds:
-            return Decision(outcome, rule, code, tuple(checks), now, sweep_id)
-    checks.append(Check("R27", "none of the above", True, "deliver"))
-    return Decision(MessageStatus.SENT, "R27", None, tuple(checks), now, sweep_id)
-
-
-def with_outcome_after_delivery(decision: Decision, rule: str, detail: str) -> Decision:
-    """A send decision overturned at delivery time (R25 counted atomically, R26)."""
-    outcome, code, name = {
-        "R25": (
-            MessageStatus.CANCELLED,
-            FailureCode.DAILY_LIMIT_REACHED,
-            "recruiter's daily maximum reached at delivery",
-        ),
-        "R26": (
-            MessageStatus.FAILED,
-            FailureCode.TECHNICAL_ISSUE,
-            "delivery kept failing",
-        ),
-    }[rule]
-    kept = tuple(c for c in decision.checks if c.rule != "R27")
-    return Decision(
-        outcome,
-        rule,
-        code,
-        (*kept, Check(rule, name, True, detail)),
-        decision.at,
-        decision.sweep_id,
-    )

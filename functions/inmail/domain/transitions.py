@@ -1,8 +1,9 @@
 """State transitions of a thread and the writes that pay for them, as pure functions.
 
-Each returns the new thread and adds to a `Changes` what must be committed with it in
-one transaction: the thread (conditioned on the version it leaves), ledger entries with
-deterministic ids (R04), and credit / daily-send counters with their limits.
+Each is named after the thread it returns (`follow_up_cancelled`...) and adds to a
+`Changes` what must be committed with it in one transaction: the thread (conditioned on
+the version it leaves), ledger entries with deterministic ids (R04), credit and
+daily-send counters with their limits, and the entities that must not have changed.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from .model import (
     Changes,
     Contract,
     CounterChange,
+    CounterKind,
     Decision,
-    Expect,
     Failure,
     FailureCode,
     LedgerEntry,
@@ -70,7 +71,7 @@ def charge(changes: Changes, thread: Thread, message: Message, contract: Contrac
     changes.ledger.append(ledger_entry(thread, message, LedgerKind.CHARGE, at, reason))
     add_counter(
         changes,
-        CounterChange(credits_key(thread.contract_id, at), 1, limit=contract.monthly_credits),
+        CounterChange(CounterKind.CREDITS, credits_key(thread.contract_id, at), 1, limit=contract.monthly_credits),
     )
 
 
@@ -79,7 +80,7 @@ def refund(changes: Changes, thread: Thread, message: Message, at: datetime, rea
     if not message.credit_charged or message.credit_refunded:
         return message
     changes.ledger.append(ledger_entry(thread, message, LedgerKind.REFUND, at, reason))
-    add_counter(changes, CounterChange(credits_key(thread.contract_id, at), -1))
+    add_counter(changes, CounterChange(CounterKind.CREDITS, credits_key(thread.contract_id, at), -1))
     return replace(message, credit_refunded=True, refunds=message.refunds + 1)
 
 
@@ -88,20 +89,13 @@ def count_send(changes: Changes, seat: Seat, at: datetime) -> None:
     add_counter(
         changes,
         CounterChange(
+            CounterKind.SENDS,
             sends_key(seat.recruiter_id, at),
             1,
             limit=seat.daily_limit,
             expires_at=next_utc_midnight(at) + SEND_COUNTER_TTL,
         ),
     )
-
-
-def _expect_seat(changes: Changes, seat: Seat) -> None:
-    changes.expects.append(Expect("seat", seat.recruiter_id, seat.version))
-
-
-def _expect_contract(changes: Changes, contract: Contract) -> None:
-    changes.expects.append(Expect("contract", contract.contract_id, contract.version))
 
 
 def new_follow_up(
@@ -118,27 +112,27 @@ def new_follow_up(
     )
 
 
-def send_first_message(
+def first_message_sent(
     changes: Changes,
     thread: Thread,
     contract: Contract,
     seat: Seat,
-    candidate_version: int,
+    candidate: Candidate,
     now: datetime,
 ) -> Thread:
     """R01, R02, R40: the delivered thread and everything it pays for, in one commit."""
-    stored = changes.put_thread(thread, None)
+    stored = changes.put(thread, None)
     charge(changes, stored, stored.initial, contract, now, "InMail sent")
     if stored.follow_up is not None:
         charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")
-        _expect_contract(changes, contract)  # R14: follow-ups still enabled at commit
+        changes.expect(contract)  # R14: follow-ups still enabled at commit
     count_send(changes, seat, now)
-    _expect_seat(changes, seat)  # R43: still not restricted at commit
-    changes.expects.append(Expect("candidate", thread.candidate_id, candidate_version))  # R44
+    changes.expect(seat)  # R43: still not restricted at commit
+    changes.expect(candidate)  # R44: the profile still there at commit
     return stored
 
 
-def fail_first_message(changes: Changes, thread: Thread, now: datetime) -> Thread:
+def first_message_failed(changes: Changes, thread: Thread, now: datetime) -> Thread:
     """Delivery of the first message kept failing: FAILED and refunded (R26), and its
     follow-up with it (R23). Each charge is recorded with its refund; in the same month
     they cancel out, so no counter moves and nothing is sent today."""
@@ -159,7 +153,7 @@ def fail_first_message(changes: Changes, thread: Thread, now: datetime) -> Threa
             credit_refunded=True,
             refunds=1,
         )
-    stored = changes.put_thread(replace(thread, initial=initial, follow_up=follow_up), None)
+    stored = changes.put(replace(thread, initial=initial, follow_up=follow_up), None)
     changes.ledger += [
         ledger_entry(stored, initial, LedgerKind.CHARGE, now, "InMail sent"),
         ledger_entry(stored, initial, LedgerKind.REFUND, now, "first message failed: TECHNICAL_ISSUE"),
@@ -199,7 +193,7 @@ def require_reschedulable(thread: Thread) -> Message:
     return fu
 
 
-def schedule_follow_up(
+def follow_up_scheduled(
     changes: Changes,
     thread: Thread,
     contract: Contract,
@@ -213,18 +207,18 @@ def schedule_follow_up(
     """R02, R10: the one follow-up of a thread, charged now."""
     require_schedulable(thread)
     draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash))
-    stored = changes.put_thread(draft, thread)
+    stored = changes.put(draft, thread)
     assert stored.follow_up is not None
     charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")
-    _expect_contract(changes, contract)
-    _expect_seat(changes, seat)
+    changes.expect(contract)
+    changes.expect(seat)
     return stored
 
 
-def reschedule_follow_up(
+def follow_up_rescheduled(
     changes: Changes, thread: Thread, contract: Contract, seat: Seat, due: datetime, now: datetime
 ) -> Thread:
-    """R13, R29: a cancelled follow-up scheduled again, charged again."""
+    """R13: a cancelled follow-up (R25 among others) scheduled again, charged again."""
     fu = require_reschedulable(thread)
     again = replace(
         fu,
@@ -237,25 +231,25 @@ def reschedule_follow_up(
         failure=None,
         decision=None,
     )
-    stored = changes.put_thread(replace(thread, follow_up=again, lease_owner=None, lease_expires_at=None), thread)
+    stored = changes.put(replace(thread, follow_up=again, lease_owner=None, lease_expires_at=None), thread)
     assert stored.follow_up is not None
     charge(changes, stored, stored.follow_up, contract, now, "follow-up rescheduled")
-    _expect_contract(changes, contract)
-    _expect_seat(changes, seat)
+    changes.expect(contract)
+    changes.expect(seat)
     return stored
 
 
-def cancel_follow_up(changes: Changes, thread: Thread, now: datetime) -> Thread:
+def follow_up_cancelled(changes: Changes, thread: Thread, now: datetime) -> Thread:
     """R13: the recruiter cancels a scheduled follow-up; its credit is refunded."""
     fu = thread.scheduled_follow_up
     if fu is None:
         raise Refusal(ErrorCode.NOT_SCHEDULED, "There is no scheduled follow-up to cancel.", ("input", "threadId"))
     cancelled = replace(fu, status=MessageStatus.CANCELLED, failure=None)
     cancelled = refund(changes, thread, cancelled, now, "follow-up cancelled by the recruiter")
-    return changes.put_thread(replace(thread, follow_up=cancelled, lease_owner=None, lease_expires_at=None), thread)
+    return changes.put(replace(thread, follow_up=cancelled, lease_owner=None, lease_expires_at=None), thread)
 
 
-def reply(changes: Changes, thread: Thread, body: str, now: datetime) -> Thread:
+def replied(changes: Changes, thread: Thread, body: str, now: datetime) -> Thread:
     """R05-R08: the candidate replies; the scheduled follow-up is deleted, credits refunded."""
     if thread.replied_at is not None:
         raise Refusal(ErrorCode.ALREADY_REPLIED, "You have already replied to this InMail.", ("input", "threadId"))
@@ -275,7 +269,7 @@ def reply(changes: Changes, thread: Thread, body: str, now: datetime) -> Thread:
     elif refunds:
         # R07: no live follow-up (none, or it was cancelled/failed and already refunded).
         initial = refund(changes, thread, initial, now, "candidate replied (R07)")
-    replied = replace(
+    answered = replace(
         thread,
         initial=initial,
         follow_up=follow_up,
@@ -284,18 +278,18 @@ def reply(changes: Changes, thread: Thread, body: str, now: datetime) -> Thread:
         lease_owner=None,
         lease_expires_at=None,
     )
-    return changes.put_thread(replied, thread)
+    return changes.put(answered, thread)
 
 
 # ---- the sweeper ------------------------------------------------------------------
 
 
-def claim(changes: Changes, thread: Thread, owner: str, now: datetime, lease: timedelta) -> Thread:
+def claimed(changes: Changes, thread: Thread, owner: str, now: datetime, lease: timedelta) -> Thread:
     """R30: a sweep takes a due follow-up for itself until the lease expires."""
-    return changes.put_thread(replace(thread, lease_owner=owner, lease_expires_at=now + lease), thread)
+    return changes.put(replace(thread, lease_owner=owner, lease_expires_at=now + lease), thread)
 
 
-def settle_follow_up(
+def follow_up_settled(
     changes: Changes,
     thread: Thread,
     decision: Decision,
@@ -309,17 +303,18 @@ def settle_follow_up(
     delete with the refund and the reason kept on the message.
 
     A delivery stands only if what it was decided on is unchanged when it commits: the
-    contract (R21), the seat (R22) and the candidate (R24), like the thread itself (R20).
-    Otherwise the commit fails with Conflict and the sweep decides again on what changed."""
+    contract (R21; R51: follow-ups disabled meanwhile win), the seat (R22) and the candidate
+    (R24), like the thread itself (R20). Otherwise the commit fails with Conflict and the
+    sweep decides again on what changed."""
     fu = thread.follow_up
     assert fu is not None and fu.status is MessageStatus.SCHEDULED
     if decision.outcome is MessageStatus.SENT:
         assert contract is not None and seat is not None and candidate is not None
         settled = replace(fu, status=MessageStatus.SENT, sent_at=now, decision=decision)
         count_send(changes, seat, now)
-        _expect_contract(changes, contract)
-        _expect_seat(changes, seat)
-        changes.expects.append(Expect("candidate", candidate.candidate_id, candidate.version))
+        changes.expect(contract)
+        changes.expect(seat)
+        changes.expect(candidate)
     else:
         failure = Failure(decision.code, now) if decision.code is not None else None
         settled = replace(fu, status=decision.outcome, failure=failure, decision=decision)
@@ -329,4 +324,4 @@ def settle_follow_up(
             else f"candidate replied before the follow-up ({decision.rule})"
         )
         settled = refund(changes, thread, settled, now, reason)
-    return changes.put_thread(replace(thread, follow_up=settled, lease_owner=None, lease_expires_at=None), thread)
+    return changes.put(replace(thread, follow_up=settled, lease_owner=None, lease_expires_at=None), thread)

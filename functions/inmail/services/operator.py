@@ -1,4 +1,5 @@
-"""Operator use cases: provisioning, trust and safety, profile service."""
+"""Operator use cases: provisioning (contracts, seats), the profile service (candidates),
+trust and safety (restricting recruiters)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from ..domain import rules
 from ..domain.errors import Conflict, ErrorCode, Refusal
 from ..domain.model import Candidate, Changes, Contract, Principal, Seat
 from . import access
-from .deps import Deps, commit_or_technical_issue, retry_on_conflict
+from .deps import Deps
+from .retries import commit_or_technical_issue, retry_on_conflict
 
 MAX_MONTHLY_CREDITS = 1_000_000
 MAX_DAILY_LIMIT = 10_000
@@ -37,13 +39,14 @@ def create_contract(deps: Deps, principal: Principal, new: NewContract) -> Contr
         follow_ups_enabled=new.follow_ups_enabled,
         follow_ups_changed_by=principal.subject,
         follow_ups_changed_at=deps.clock.now(),
-        version=1,
     )
+    changes = Changes()
+    stored = changes.put(contract, None)
     try:
-        commit_or_technical_issue(deps, Changes(contracts=[(contract, None)]))
+        commit_or_technical_issue(deps, changes)
     except Conflict as exc:
         raise Refusal(ErrorCode.CONFLICT, "A contract with this id exists.", ("input", "id")) from exc
-    return contract
+    return stored
 
 
 @dataclass(frozen=True)
@@ -64,46 +67,43 @@ def add_seat(deps: Deps, principal: Principal, new: NewSeat) -> Seat:
         raise Refusal(ErrorCode.NOT_FOUND, "No such contract.", ("input", "contractId"))
     daily_limit = contract.max_daily_limit if new.daily_limit is None else new.daily_limit
     rules.check_range(daily_limit, ("input", "dailyLimit"), 1, contract.max_daily_limit, "dailyLimit")
-    seat = Seat(
-        recruiter_id=new.recruiter_id,
-        contract_id=new.contract_id,
-        daily_limit=daily_limit,
-        admin=new.admin,
-        version=1,
-    )
+    seat = Seat(recruiter_id=new.recruiter_id, contract_id=new.contract_id, daily_limit=daily_limit, admin=new.admin)
+    changes = Changes()
+    stored = changes.put(seat, None)
     try:
-        commit_or_technical_issue(deps, Changes(seats=[(seat, None)]))
+        commit_or_technical_issue(deps, changes)
     except Conflict as exc:
         raise Refusal(ErrorCode.CONFLICT, "This recruiter already has a seat.", ("input", "recruiterId")) from exc
-    return seat
+    return stored
 
 
 def upsert_candidate(deps: Deps, principal: Principal, candidate_id: str, name: str, deleted: bool) -> Candidate:
     access.require_operator(principal)
     rules.check_id(candidate_id, ("input", "candidateId"), "candidateId")
     rules.check_text(name, ("input", "name"), 1, rules.NAME_MAX, "Name")
+    return _upsert_candidate(deps, Candidate(candidate_id, name, deleted))
 
-    def attempt() -> Candidate:
-        existing = deps.store.get_candidate(candidate_id)
-        version = existing.version if existing else 0
-        candidate = Candidate(candidate_id, name, deleted, version + 1)
-        expected = existing.version if existing else None
-        commit_or_technical_issue(deps, Changes(candidates=[(candidate, expected)]))
-        return candidate
 
-    return retry_on_conflict(attempt)
+@retry_on_conflict
+def _upsert_candidate(deps: Deps, candidate: Candidate) -> Candidate:
+    changes = Changes()
+    stored = changes.put(candidate, deps.store.get_candidate(candidate.candidate_id))
+    commit_or_technical_issue(deps, changes)
+    return stored
 
 
 def set_recruiter_restricted(deps: Deps, principal: Principal, recruiter_id: str, restricted: bool) -> Seat:
     access.require_operator(principal)
     rules.check_id(recruiter_id, ("input", "recruiterId"), "recruiterId")
+    return _set_restricted(deps, recruiter_id, restricted)
 
-    def attempt() -> Seat:
-        seat = deps.store.get_seat(recruiter_id)
-        if seat is None:
-            raise Refusal(ErrorCode.NOT_FOUND, "No such recruiter.", ("input", "recruiterId"))
-        updated = replace(seat, restricted=restricted, version=seat.version + 1)
-        commit_or_technical_issue(deps, Changes(seats=[(updated, seat.version)]))
-        return updated
 
-    return retry_on_conflict(attempt)
+@retry_on_conflict
+def _set_restricted(deps: Deps, recruiter_id: str, restricted: bool) -> Seat:
+    seat = deps.store.get_seat(recruiter_id)
+    if seat is None:
+        raise Refusal(ErrorCode.NOT_FOUND, "No such recruiter.", ("input", "recruiterId"))
+    changes = Changes()
+    stored = changes.put(replace(seat, restricted=restricted), seat)
+    commit_or_technical_issue(deps, changes)
+    return stored

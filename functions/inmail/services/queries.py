@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..domain import rules
-from ..domain.errors import AccessDenied, ErrorCode, Refusal
+from ..domain.errors import AccessDenied
 from ..domain.model import Contract, LedgerEntry, Page, Principal, Seat, Thread
 from ..domain.ports import LedgerIndex, ThreadIndex
 from . import access
@@ -97,7 +97,3 @@ def recipient_view(deps: Deps, principal: Principal, thread: Thread) -> bool:
     """Whether the caller sees this thread only as its recipient (no scheduled follow-up,
     no credits), also when the token has a seat role too (a recruiter can receive InMail)."""
     return not access.sender_may_see(deps, principal, thread)
-
-
-def invalid_cursor() -> Refusal:
-    return Refusal(ErrorCode.INVALID_INPUT, "Invalid cursor.", ("after",))

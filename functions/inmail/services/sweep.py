@@ -10,9 +10,11 @@ from datetime import datetime
 from enum import StrEnum
 
 from ..domain import rules, transitions
-from ..domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
-from ..domain.model import Changes, Decision, MessageStatus, Thread
-from .deps import CONFLICT_ATTEMPTS, Deps, deliver_with_retries
+from ..domain.delivery import decide_follow_up, overturned_at_delivery
+from ..domain.errors import LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
+from ..domain.model import Changes, Decision, MessageStatus, RuleId, Thread
+from .deps import Deps
+from .retries import deliver_with_retries, retry_on_conflict
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ def run_sweep(
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         shards = pool.map(
             lambda shard: deps.store.due_thread_ids(shard, now, DUE_PER_SHARD_PER_SWEEP),
-            range(deps.due_shards),
+            range(deps.store.due_shards),
         )
         due_ids = list(dict.fromkeys(tid for ids in shards for tid in ids))
         summary.due = len(due_ids)
@@ -99,11 +101,8 @@ def run_sweep(
 def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
     """Claim, decide and settle one follow-up; a lost race reloads and decides again."""
     try:
-        for _ in range(CONFLICT_ATTEMPTS):
-            try:
-                return _attempt(deps, thread_id, now, sweep_id)
-            except Conflict:
-                continue
+        return _settle(deps, thread_id, now, sweep_id)
+    except Refusal:  # CONFLICT: it lost every race; its lease lets a later sweep finish it
         return Settled(Outcome.ERROR)
     except TransientStoreError:
         log.warning("sweep %s: store unavailable for thread %s; left for a later sweep", sweep_id, thread_id)
@@ -113,7 +112,8 @@ def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Sett
         return Settled(Outcome.ERROR)
 
 
-def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
+@retry_on_conflict
+def _settle(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
     # A late or retried invocation acts at the time it commits, so its refunds and daily
     # counts land in the month and day they happen (R08, R40), not its scheduled time's.
     now = max(now, deps.clock.now())
@@ -132,28 +132,28 @@ def _attempt(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settle
         return Settled(Outcome.SKIPPED)
     lag = (now - fu.scheduled_for).total_seconds()
     claim = Changes()
-    claimed = transitions.claim(claim, thread, sweep_id, now, deps.lease)
+    claimed = transitions.claimed(claim, thread, sweep_id, now, deps.lease)
     deps.store.commit(claim)
 
     contract = deps.store.get_contract(claimed.contract_id)
     seat = deps.store.get_seat(claimed.recruiter_id)
     candidate = deps.store.get_candidate(claimed.candidate_id)
     sent_today = deps.store.get_counter(rules.sends_key(claimed.recruiter_id, now))
-    decision = rules.decide_follow_up(claimed, contract, seat, candidate, sent_today, now, sweep_id)
+    decision = decide_follow_up(claimed, contract, seat, candidate, sent_today, now, sweep_id)
 
     if decision.outcome is MessageStatus.SENT:
         changes = Changes()
-        transitions.settle_follow_up(changes, claimed, decision, now, contract=contract, seat=seat, candidate=candidate)
+        transitions.follow_up_settled(
+            changes, claimed, decision, now, contract=contract, seat=seat, candidate=candidate
+        )
         try:
             deliver_with_retries(deps, changes)
             return Settled(Outcome.DELIVERED, decision, 0, lag)
         except LimitExceeded:
-            decision = rules.with_outcome_after_delivery(
-                decision, "R25", "the daily count reached the maximum at delivery"
-            )
+            decision = overturned_at_delivery(decision, RuleId.R25, "the daily count reached the maximum at delivery")
         except TransientDeliveryError:
-            decision = rules.with_outcome_after_delivery(
-                decision, "R26", f"{deps.delivery_attempts} delivery attempts failed"
+            decision = overturned_at_delivery(
+                decision, RuleId.R26, f"{deps.delivery_attempts} delivery attempts failed"
             )
     return _settle_undelivered(deps, claimed, decision, now, lag)
 
@@ -178,7 +178,7 @@ def _settled_by(thread: Thread, sweep_id: str) -> Settled | None:
 
 def _settle_undelivered(deps: Deps, claimed: Thread, decision: Decision, now: datetime, lag: float) -> Settled:
     changes = Changes()
-    settled = transitions.settle_follow_up(changes, claimed, decision, now)
+    settled = transitions.follow_up_settled(changes, claimed, decision, now)
     deps.store.commit(changes)
     outcome = _OUTCOME_OF[decision.outcome]
     refunded = 1 if settled.follow_up is not None and settled.follow_up.credit_refunded else 0

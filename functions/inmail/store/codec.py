@@ -14,6 +14,7 @@ from ..domain.model import (
     Message,
     MessageKind,
     MessageStatus,
+    RuleId,
     Thread,
 )
 
@@ -31,9 +32,9 @@ def _decision_to(d: Decision | None) -> dict[str, Any] | None:
         return None
     return {
         "outcome": d.outcome.value,
-        "rule": d.rule,
+        "rule": d.rule.value,
         "code": d.code.value if d.code else None,
-        "checks": [[c.rule, c.name, c.holds, c.detail] for c in d.checks],
+        "checks": [[c.rule.value, c.name, c.holds, c.detail] for c in d.checks],
         "at": iso(d.at),
         "sweep": d.sweep_id,
     }
@@ -46,9 +47,9 @@ def _decision_from(raw: dict[str, Any] | None) -> Decision | None:
     assert at is not None
     return Decision(
         outcome=MessageStatus(raw["outcome"]),
-        rule=raw["rule"],
+        rule=RuleId(raw["rule"]),
         code=FailureCode(raw["code"]) if raw["code"] else None,
-        checks=tuple(Check(r, n, bool(h), d) for r, n, h, d in raw["checks"]),
+        checks=tuple(Check(RuleId(r), n, bool(h), d) for r, n, h, d in raw["checks"]),
         at=at,
         sweep_id=raw["sweep"],
     )

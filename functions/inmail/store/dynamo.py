@@ -8,8 +8,9 @@ import json
 import zlib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, TypeVar, assert_never
 
 from pynamodb.attributes import Attribute
 from pynamodb.connection import Connection
@@ -30,6 +31,7 @@ from ..domain.model import (
     Changes,
     Contract,
     CounterChange,
+    Expect,
     LedgerEntry,
     LedgerKind,
     Page,
@@ -37,7 +39,7 @@ from ..domain.model import (
     Thread,
 )
 from ..domain.ports import LedgerIndex, ThreadIndex
-from ..services.queries import invalid_cursor
+from ..domain.rules import invalid_cursor
 from . import codec
 from .models import (
     CONNECT_TIMEOUT_SECONDS,
@@ -84,7 +86,7 @@ class DynamoStore:
             connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
             read_timeout_seconds=READ_TIMEOUT_SECONDS,
         )
-        self.shards = settings.due_shards
+        self.due_shards = settings.due_shards
 
     def transaction_client(self) -> Any:
         """The botocore client transactions go through (for metering)."""
@@ -207,52 +209,33 @@ class DynamoStore:
 
     def commit(self, changes: Changes) -> None:
         """One TransactWriteItems for everything; a single write goes alone (cheaper)."""
-        ops: list[tuple[str, Callable[[TransactWrite], None], Callable[[], None]]] = []
+        ops: list[_Op] = []
         # Added in the order PynamoDB sends them (condition checks, puts, updates), which is
-        # the order of DynamoDB's cancellation reasons: each reason maps to its own label.
+        # the order of DynamoDB's cancellation reasons: each reason maps to its own op.
         for expect in changes.expects:
-            model_cls: Any = {"contract": ContractModel, "seat": SeatModel, "candidate": CandidateModel}[expect.entity]
-            check = model_cls.version == expect.version
-            ops.append((expect.entity, _tx_check(model_cls, expect.key, check), _nothing))
+            ops.append(_unchanged(expect))
         for thread, expected in changes.threads:
-            model = self._thread_model(thread)
-            cond = _version_condition(ThreadModel, expected)
-            ops.append(("thread", _tx_save(model, cond), _direct_save(model, cond)))
+            ops.append(_put("thread", self._thread_model(thread), _version_condition(ThreadModel, expected)))
         for contract, expected in changes.contracts:
-            cm = _contract_model(contract)
-            cond = _version_condition(ContractModel, expected)
-            ops.append(("contract", _tx_save(cm, cond), _direct_save(cm, cond)))
+            ops.append(_put("contract", _contract_model(contract), _version_condition(ContractModel, expected)))
         for seat, expected in changes.seats:
-            sm = _seat_model(seat)
-            cond = _version_condition(SeatModel, expected)
-            ops.append(("seat", _tx_save(sm, cond), _direct_save(sm, cond)))
+            ops.append(_put("seat", _seat_model(seat), _version_condition(SeatModel, expected)))
         for candidate, expected in changes.candidates:
-            cdm = CandidateModel(
-                candidate.candidate_id,
-                version=candidate.version,
-                name=candidate.name,
-                deleted=candidate.deleted,
-            )
-            cond = _version_condition(CandidateModel, expected)
-            ops.append(("candidate", _tx_save(cdm, cond), _direct_save(cdm, cond)))
+            ops.append(_put("candidate", _candidate_model(candidate), _version_condition(CandidateModel, expected)))
         for entry in changes.ledger:
-            lm = _entry_model(entry)
-            cond = LedgerModel.entry_id.does_not_exist()
-            ops.append(("ledger", _tx_save(lm, cond), _direct_save(lm, cond)))
+            ops.append(_put("ledger", _entry_model(entry), LedgerModel.entry_id.does_not_exist()))
         for counter in changes.counters:
-            ops.append((f"counter:{counter.key}", *_counter_ops(counter)))
+            ops.append(_counter_op(counter))
         if len(ops) == 1:
-            label, _, direct = ops[0]
-            with _mapped_errors([label]):
-                direct()
+            with _mapped_errors(ops):
+                ops[0].direct()
             return
-        with _mapped_errors([label for label, _, _ in ops]), TransactWrite(connection=self._connection) as tx:
-            for _, add, _ in ops:
-                add(tx)
+        with _mapped_errors(ops), TransactWrite(connection=self._connection) as tx:
+            for op in ops:
+                op.add(tx)
 
     def _thread_model(self, t: Thread) -> ThreadModel:
         fu = t.scheduled_follow_up
-        awaiting = t.status.value == "AWAITING_REPLY"
         return ThreadModel(
             t.thread_id,
             version=t.version,
@@ -261,9 +244,11 @@ class DynamoStore:
             candidate_id=t.candidate_id,
             created_key=codec.created_key(t),
             follow_up_status=t.follow_up.status.value if t.follow_up else None,
-            inbox_candidate_id=t.candidate_id if t.initial.status.value == "SENT" else None,
-            awaiting_recruiter_id=t.recruiter_id if awaiting else None,
-            due_shard=due_shard(t.thread_id, self.shards) if fu else None,
+            # The sparse indexes: the inbox once delivered, Awaiting Reply by Thread.status
+            # (R29, R61), due while the follow-up is SCHEDULED.
+            inbox_candidate_id=t.candidate_id if t.in_inbox else None,
+            awaiting_recruiter_id=t.recruiter_id if t.in_awaiting_reply else None,
+            due_shard=due_shard(t.thread_id, self.due_shards) if fu else None,
             due_at=codec.sortable(fu.scheduled_for) if fu and fu.scheduled_for else None,
             document=codec.thread_to_document(t),
         )
@@ -293,30 +278,48 @@ def _version_condition(model: Any, expected: int | None) -> Condition:
     return cond
 
 
-def _tx_save(model: Model, cond: Condition) -> Callable[[TransactWrite], None]:
-    return lambda tx: tx.save(model, condition=cond)
+@dataclass(frozen=True)
+class _Op:
+    """One item of a commit: how it joins a transaction, how it goes alone, and what its
+    condition failing means (a race lost, or a counter's limit)."""
+
+    add: Callable[[TransactWrite], None]
+    direct: Callable[[], None]
+    refused: Callable[[], Exception]
 
 
-def _direct_save(model: Model, cond: Condition) -> Callable[[], None]:
-    def save() -> None:
+def _put(what: str, model: Model, cond: Condition) -> _Op:
+    def direct() -> None:
         model.save(condition=cond, add_version_condition=False)
 
-    return save
+    return _Op(lambda tx: tx.save(model, condition=cond), direct, lambda: Conflict(what))
 
 
-def _tx_check(model_cls: Any, key: str, cond: Condition) -> Callable[[TransactWrite], None]:
-    return lambda tx: tx.condition_check(model_cls, key, condition=cond)
+def _unchanged(expect: Expect) -> _Op:
+    """A condition check: the entity still has the version it was read at."""
+    model_cls: Any
+    entity = expect.entity
+    if isinstance(entity, Contract):
+        model_cls, what = ContractModel, "contract"
+    elif isinstance(entity, Seat):
+        model_cls, what = SeatModel, "seat"
+    elif isinstance(entity, Candidate):
+        model_cls, what = CandidateModel, "candidate"
+    else:
+        assert_never(entity)
+    cond = model_cls.version == entity.version
+
+    def nothing() -> None:
+        """A condition check alone writes nothing."""
+
+    return _Op(lambda tx: tx.condition_check(model_cls, entity.key, condition=cond), nothing, lambda: Conflict(what))
 
 
-def _nothing() -> None:
-    """A condition check alone writes nothing."""
-
-
-def _counter_ops(change: CounterChange) -> tuple[Callable[[TransactWrite], None], Callable[[], None]]:
+def _counter_op(change: CounterChange) -> _Op:
     cond: Condition | None = None
     if change.limit is not None and change.delta > 0:
         if change.limit < change.delta:
-            raise LimitExceeded(change.key)
+            raise LimitExceeded(change.kind)
         cond = CounterModel.used.does_not_exist() | (CounterModel.used <= change.limit - change.delta)
     actions: list[Any] = [CounterModel.used.add(change.delta)]
     if change.expires_at is not None:
@@ -326,7 +329,7 @@ def _counter_ops(change: CounterChange) -> tuple[Callable[[TransactWrite], None]
     def direct() -> None:
         item.update(actions=actions, condition=cond, add_version_condition=False)
 
-    return (lambda tx: tx.update(item, actions=actions, condition=cond)), direct
+    return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: LimitExceeded(change.kind))
 
 
 def _contract_model(c: Contract) -> ContractModel:
@@ -340,6 +343,10 @@ def _contract_model(c: Contract) -> ContractModel:
         follow_ups_changed_by=c.follow_ups_changed_by,
         follow_ups_changed_at=codec.iso(c.follow_ups_changed_at),
     )
+
+
+def _candidate_model(c: Candidate) -> CandidateModel:
+    return CandidateModel(c.candidate_id, version=c.version, name=c.name, deleted=c.deleted)
 
 
 def _seat_model(s: Seat) -> SeatModel:
@@ -412,13 +419,6 @@ def _decode_cursor(cursor: str, key: str, hash_attr: str, key_attrs: tuple[str, 
     return {name: {"S": raw[name]} for name in key_attrs}
 
 
-def _refused(label: str, exc: Exception) -> Exception:
-    """A condition failed: a counter's limit, or a version/id someone else moved."""
-    if label.startswith("counter:"):
-        return LimitExceeded(label.removeprefix("counter:"))
-    return Conflict(label)
-
-
 def _cause_code(exc: PynamoDBException) -> str | None:
     """DynamoDB's error code, or None when no answer came. PynamoDB's own
     `cause_response_code` raises AttributeError on a read timeout or a closed connection
@@ -435,16 +435,21 @@ def _transient(codes: set[str], cause: str | None) -> bool:
 
 
 @contextmanager
-def _mapped_errors(labels: list[str] | None = None) -> Iterator[None]:
-    """DynamoDB's answers, in the domain's words."""
-    labels = labels or [""]
+def _mapped_errors(ops: list[_Op] | None = None) -> Iterator[None]:
+    """DynamoDB's answers, in the domain's words: a failed condition is what its op says
+    (DynamoDB gives one cancellation reason per op, in order)."""
+    ops = ops or []
+
+    def refused(i: int) -> Exception:
+        return ops[i].refused() if i < len(ops) else Conflict("")
+
     try:
         yield
     except TransactWriteError as exc:
         reasons = exc.cancellation_reasons or []
         for i, reason in enumerate(reasons):
             if reason is not None and reason.code in CONDITION_FAILED:
-                raise _refused(labels[i] if i < len(labels) else "", exc) from exc
+                raise refused(i) from exc
         cause = _cause_code(exc)
         codes = {r.code for r in reasons if r is not None} | {cause or ""}
         if _transient(codes, cause):
@@ -453,7 +458,7 @@ def _mapped_errors(labels: list[str] | None = None) -> Iterator[None]:
     except (PutError, UpdateError) as exc:
         cause = _cause_code(exc)
         if cause in CONDITION_FAILED:
-            raise _refused(labels[0], exc) from exc
+            raise refused(0) from exc
         if _transient({cause or ""}, cause):
             raise TransientStoreError(str(cause)) from exc
         raise
