@@ -1,4 +1,5 @@
-"""Typed settings, read once from the environment. template.yaml sets the same names."""
+"""Typed settings, read once from the environment. template.yaml sets the same names.
+Bad values are refused here, at start, with the variable named: not later, mid-request."""
 
 from __future__ import annotations
 
@@ -15,6 +16,21 @@ class AuthMode(StrEnum):
     APIGW = "apigw"
     # `inmail serve`: the app verifies a locally signed HS256 token itself.
     LOCAL = "local"
+
+
+class SettingsError(ValueError):
+    """A setting the code cannot run with."""
+
+
+# The whole numbers, by field: the variable they are read from and their least value.
+_NUMBERS: dict[str, tuple[str, int]] = {
+    "dynamodb_max_retries": ("DYNAMODB_MAX_RETRIES", 0),
+    "due_shards": ("DUE_SHARDS", 1),
+    "lease_seconds": ("LEASE_SECONDS", 1),
+    "sweep_workers": ("SWEEP_WORKERS", 1),
+    "sweep_safety_margin_ms": ("SWEEP_SAFETY_MARGIN_MS", 0),
+    "delivery_attempts": ("DELIVERY_ATTEMPTS", 1),
+}
 
 
 @dataclass(frozen=True)
@@ -38,6 +54,12 @@ class Settings:
     local_secret_file: str | None = None
     graphiql: bool = True
 
+    def __post_init__(self) -> None:
+        for name, (variable, least) in _NUMBERS.items():
+            value = getattr(self, name)
+            if value < least:
+                raise SettingsError(f"{variable} must be at least {least} (got {value}).")
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
@@ -46,9 +68,21 @@ class Settings:
         def text(name: str, default: str) -> str:
             return env.get(name) or default
 
-        def number(name: str, default: int) -> int:
-            raw = env.get(name)
-            return int(raw) if raw else default
+        def number(field: str) -> int:
+            variable, _ = _NUMBERS[field]
+            raw = env.get(variable)
+            if not raw:
+                default: int = getattr(d, field)
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                raise SettingsError(f"{variable} must be a whole number (got {raw!r}).") from None
+
+        auth_mode = text("AUTH_MODE", d.auth_mode.value)
+        if auth_mode not in set(AuthMode):
+            choices = ", ".join(m.value for m in AuthMode)
+            raise SettingsError(f"AUTH_MODE must be one of {choices} (got {auth_mode!r}).")
 
         return cls(
             contracts_table=text("CONTRACTS_TABLE", d.contracts_table),
@@ -59,13 +93,13 @@ class Settings:
             counters_table=text("COUNTERS_TABLE", d.counters_table),
             region=text("AWS_REGION", text("AWS_DEFAULT_REGION", d.region)),
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
-            dynamodb_max_retries=number("DYNAMODB_MAX_RETRIES", d.dynamodb_max_retries),
-            due_shards=number("DUE_SHARDS", d.due_shards),
-            lease_seconds=number("LEASE_SECONDS", d.lease_seconds),
-            sweep_workers=number("SWEEP_WORKERS", d.sweep_workers),
-            sweep_safety_margin_ms=number("SWEEP_SAFETY_MARGIN_MS", d.sweep_safety_margin_ms),
-            delivery_attempts=number("DELIVERY_ATTEMPTS", d.delivery_attempts),
-            auth_mode=AuthMode(text("AUTH_MODE", d.auth_mode.value)),
+            dynamodb_max_retries=number("dynamodb_max_retries"),
+            due_shards=number("due_shards"),
+            lease_seconds=number("lease_seconds"),
+            sweep_workers=number("sweep_workers"),
+            sweep_safety_margin_ms=number("sweep_safety_margin_ms"),
+            delivery_attempts=number("delivery_attempts"),
+            auth_mode=AuthMode(auth_mode),
             local_secret_file=env.get("LOCAL_SECRET_FILE") or None,
             graphiql=text("GRAPHIQL", "true").lower() == "true",
         )

@@ -19,7 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from ..config import AuthMode, Settings
+from ..config import AuthMode, Settings, SettingsError
 
 log = logging.getLogger("inmail")
 
@@ -297,7 +297,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    code: int = args.run(args)
+    try:
+        code: int = args.run(args)
+    except SettingsError as exc:  # a bad environment variable, refused before any work
+        print(f"inmail {args.command}: {exc}", file=sys.stderr)
+        return 2
     return code
 
 
