@@ -85,76 +85,85 @@ def _nothing_else(f: Facts) -> Finding:
 # Checked in this order; the first that holds decides.
 DELIVERY_RULES: tuple[DeliveryRule, ...] = (
     DeliveryRule(
-        RuleId.R20,
-        "candidate has replied",
-        MessageStatus.DELETED,
-        None,
-        None,  # R05: the reply refunds both credits
-        None,
-        _replied,
+        rule=RuleId.R20,
+        condition="candidate has replied",
+        status=MessageStatus.DELETED,
+        code=None,
+        message=None,  # R05: the reply itself refunds both credits
+        remedy=None,
+        check=_replied,
     ),
     DeliveryRule(
-        RuleId.R21,
-        "automation disabled on the contract",
-        MessageStatus.FAILED,
-        FailureCode.AUTOMATION_DISABLED,
-        "The message cannot be delivered to the candidate because the messaging automation function has been "
-        "disabled. Contact your contract admin for more information. The credit has been refunded to you.",
-        "Your admin has disabled automated follow-ups for your contract. Contact your contract admin to enable "
-        "them again.",
-        _automation_disabled,
+        rule=RuleId.R21,
+        condition="automation disabled on the contract",
+        status=MessageStatus.FAILED,
+        code=FailureCode.AUTOMATION_DISABLED,
+        message="The message cannot be delivered to the candidate because the messaging automation function has "
+        "been disabled. Contact your contract admin for more information. The credit has been refunded to you.",
+        remedy="Your admin has disabled automated follow-ups for your contract. Contact your contract admin to "
+        "enable them again.",
+        check=_automation_disabled,
     ),
     DeliveryRule(
-        RuleId.R22,
-        "recruiter restricted",
-        MessageStatus.FAILED,
-        FailureCode.RECRUITER_RESTRICTED,
-        "The message cannot be delivered because your account is restricted from sending InMail. "
+        rule=RuleId.R22,
+        condition="recruiter restricted",
+        status=MessageStatus.FAILED,
+        code=FailureCode.RECRUITER_RESTRICTED,
+        message="The message cannot be delivered because your account is restricted from sending InMail. "
         "The credit has been refunded to you.",
-        "Your account is restricted from sending InMail. Contact support to review the restriction.",
-        _recruiter_restricted,
+        remedy="Your account is restricted from sending InMail. Contact support to review the restriction.",
+        check=_recruiter_restricted,
     ),
     DeliveryRule(
-        RuleId.R23,
-        "first message failed",
-        MessageStatus.FAILED,
-        FailureCode.INITIAL_MESSAGE_FAILED,
-        "The message cannot be delivered because your first message was failed. The credit has been refunded to you.",
-        "Check and fix the reason why your first message failed. If the first message fails, the follow-up "
-        "won't be delivered.",
-        _first_message_failed,
-    ),
-    DeliveryRule(
-        RuleId.R24,
-        "candidate profile deleted or not found",
-        MessageStatus.FAILED,
-        FailureCode.CANDIDATE_NOT_FOUND,
-        "The message cannot be delivered to the candidate because the candidate's profile cannot be found. "
+        rule=RuleId.R23,
+        condition="first message failed",
+        status=MessageStatus.FAILED,
+        code=FailureCode.INITIAL_MESSAGE_FAILED,
+        message="The message cannot be delivered because your first message was failed. "
         "The credit has been refunded to you.",
-        "Review the candidate's information and confirm the profile is not deleted, then send the InMail again.",
-        _candidate_gone,
+        remedy="Check and fix the reason why your first message failed. If the first message fails, the "
+        "follow-up won't be delivered.",
+        check=_first_message_failed,
     ),
     DeliveryRule(
-        RuleId.R25,
-        "recruiter's daily maximum reached",
-        MessageStatus.CANCELLED,
-        FailureCode.DAILY_LIMIT_REACHED,
-        "The message cannot be delivered to the candidate. The credit has been refunded to you.",
-        "You reached your daily maximum of InMail messages. Raise your daily maximum or wait until it resets "
-        "in the next period, then reschedule the follow-up.",
-        _daily_maximum_reached,
+        rule=RuleId.R24,
+        condition="candidate profile deleted or not found",
+        status=MessageStatus.FAILED,
+        code=FailureCode.CANDIDATE_NOT_FOUND,
+        message="The message cannot be delivered to the candidate because the candidate's profile cannot be "
+        "found. The credit has been refunded to you.",
+        remedy="Review the candidate's information and confirm the profile is not deleted, then send the InMail again.",
+        check=_candidate_gone,
     ),
     DeliveryRule(
-        RuleId.R26,
-        "delivery kept failing",
-        MessageStatus.FAILED,
-        FailureCode.TECHNICAL_ISSUE,
-        "The message cannot be delivered to the candidate due to a technical issue. "
+        rule=RuleId.R25,
+        condition="recruiter's daily maximum reached",
+        status=MessageStatus.CANCELLED,
+        code=FailureCode.DAILY_LIMIT_REACHED,
+        message="The message cannot be delivered to the candidate. The credit has been refunded to you.",
+        remedy="You reached your daily maximum of InMail messages. Raise your daily maximum or wait until it "
+        "resets in the next period, then reschedule the follow-up.",
+        check=_daily_maximum_reached,
+    ),
+    DeliveryRule(
+        rule=RuleId.R26,
+        condition="delivery kept failing",
+        status=MessageStatus.FAILED,
+        code=FailureCode.TECHNICAL_ISSUE,
+        message="The message cannot be delivered to the candidate due to a technical issue. "
         "The credit has been refunded to you.",
-        "Contact support so the team can look further into this issue.",
-        None,
+        remedy="Contact support so the team can look further into this issue.",
+        check=None,  # only the delivery finds out (overturned_at_delivery)
     ),
-    DeliveryRule(RuleId.R27, "none of the above", MessageStatus.SENT, None, None, None, _nothing_else),
+    DeliveryRule(
+        rule=RuleId.R27,
+        condition="none of the above",
+        status=MessageStatus.SENT,
+        code=None,
+        message=None,
+        remedy=None,
+        check=_nothing_else,
+    ),
 )
 
 _BY_RULE = {row.rule: row for row in DELIVERY_RULES}
