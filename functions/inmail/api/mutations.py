@@ -100,7 +100,7 @@ class Mutation:
     @mutation("Operator only: register a candidate profile, or mark it deleted.")
     def upsert_candidate(self, info: Info, input: UpsertCandidateInput) -> UpsertCandidatePayload:
         candidate = info.context.call(
-            operator.upsert_candidate, str(input.candidate_id), text(input.name), input.deleted
+            operator.upsert_candidate, str(input.candidate_id), text(input.name), input.deleted, **input.profile()
         )
         return UpsertCandidatePayload(candidate=Candidate.from_domain(candidate))
 

@@ -106,6 +106,8 @@ class Seat:
     admin: bool = False
     restricted: bool = False
     version: int = 0
+    # The recruiter's display name ({recruiterName} in a message); None when the operator gave none.
+    name: str | None = None
 
     @property
     def key(self) -> str:
@@ -118,6 +120,9 @@ class Candidate:
     name: str
     deleted: bool = False
     version: int = 0
+    # Parts of the name for personalization ({firstName}, {lastName}); None if unknown.
+    first_name: str | None = None
+    last_name: str | None = None
 
     @property
     def key(self) -> str:

@@ -4,6 +4,7 @@ trust and safety (restricting recruiters)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from enum import Enum
 
 from ..domain import rules
 from ..domain.errors import Conflict, ErrorCode, Refusal
@@ -55,6 +56,7 @@ class NewSeat:
     recruiter_id: str
     admin: bool = False
     daily_limit: int | None = None
+    name: str | None = None  # the recruiter's display name, for {recruiterName}
 
 
 def add_seat(deps: Deps, principal: Principal, new: NewSeat) -> Seat:
@@ -62,12 +64,20 @@ def add_seat(deps: Deps, principal: Principal, new: NewSeat) -> Seat:
     access.require_operator(principal)
     rules.check_id(new.contract_id, ("input", "contractId"), "contractId")
     rules.check_id(new.recruiter_id, ("input", "recruiterId"), "recruiterId")
+    if new.name is not None:
+        rules.check_text(new.name, ("input", "name"), 1, rules.NAME_MAX, "Name")
     contract = deps.store.get_contract(new.contract_id)
     if contract is None:
         raise Refusal(ErrorCode.NOT_FOUND, "No such contract.", ("input", "contractId"))
     daily_limit = contract.max_daily_limit if new.daily_limit is None else new.daily_limit
     rules.check_range(daily_limit, ("input", "dailyLimit"), 1, contract.max_daily_limit, "dailyLimit")
-    seat = Seat(recruiter_id=new.recruiter_id, contract_id=new.contract_id, daily_limit=daily_limit, admin=new.admin)
+    seat = Seat(
+        recruiter_id=new.recruiter_id,
+        contract_id=new.contract_id,
+        daily_limit=daily_limit,
+        admin=new.admin,
+        name=new.name,
+    )
     changes = Changes()
     stored = changes.put(seat, None)
     try:
@@ -77,19 +87,53 @@ def add_seat(deps: Deps, principal: Principal, new: NewSeat) -> Seat:
     return stored
 
 
-def upsert_candidate(deps: Deps, principal: Principal, candidate_id: str, name: str, deleted: bool) -> Candidate:
+class Keep(Enum):
+    """An optional profile field the request left out: the stored value stays."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+ProfileField = str | None | Keep
+
+
+def upsert_candidate(
+    deps: Deps,
+    principal: Principal,
+    candidate_id: str,
+    name: str,
+    deleted: bool,
+    *,
+    first_name: ProfileField = KEEP,
+    last_name: ProfileField = KEEP,
+) -> Candidate:
+    """Register or update a profile. First and last name are kept when left out and
+    cleared when given as null, so marking a profile deleted does not erase them."""
     access.require_operator(principal)
     rules.check_id(candidate_id, ("input", "candidateId"), "candidateId")
     rules.check_text(name, ("input", "name"), 1, rules.NAME_MAX, "Name")
-    return _upsert_candidate(deps, Candidate(candidate_id, name, deleted))
+    for value, field, label in ((first_name, "firstName", "First name"), (last_name, "lastName", "Last name")):
+        if isinstance(value, str):
+            rules.check_text(value, ("input", field), 1, rules.NAME_MAX, label)
+    return _upsert_candidate(deps, Candidate(candidate_id, name, deleted), first_name, last_name)
 
 
 @retry_on_conflict
-def _upsert_candidate(deps: Deps, candidate: Candidate) -> Candidate:
+def _upsert_candidate(deps: Deps, given: Candidate, first_name: ProfileField, last_name: ProfileField) -> Candidate:
+    previous = deps.store.get_candidate(given.candidate_id)
+    candidate = replace(
+        given,
+        first_name=_kept(first_name, previous.first_name if previous else None),
+        last_name=_kept(last_name, previous.last_name if previous else None),
+    )
     changes = Changes()
-    stored = changes.put(candidate, deps.store.get_candidate(candidate.candidate_id))
+    stored = changes.put(candidate, previous)
     commit_or_technical_issue(deps, changes)
     return stored
+
+
+def _kept(value: ProfileField, stored: str | None) -> str | None:
+    return stored if isinstance(value, Keep) else value
 
 
 def set_recruiter_restricted(deps: Deps, principal: Principal, recruiter_id: str, restricted: bool) -> Seat:

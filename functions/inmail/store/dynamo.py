@@ -120,13 +120,16 @@ class DynamoStore:
             admin=bool(m.admin),
             restricted=bool(m.restricted),
             version=int(m.version),
+            name=m.name,
         )
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         m = self._get(CandidateModel, candidate_id)
         if m is None:
             return None
-        return Candidate(m.candidate_id, m.name, bool(m.deleted), int(m.version))
+        return Candidate(
+            m.candidate_id, m.name, bool(m.deleted), int(m.version), first_name=m.first_name, last_name=m.last_name
+        )
 
     def get_thread(self, thread_id: str) -> Thread | None:
         m = self._get(ThreadModel, thread_id)
@@ -346,7 +349,14 @@ def _contract_model(c: Contract) -> ContractModel:
 
 
 def _candidate_model(c: Candidate) -> CandidateModel:
-    return CandidateModel(c.candidate_id, version=c.version, name=c.name, deleted=c.deleted)
+    return CandidateModel(
+        c.candidate_id,
+        version=c.version,
+        name=c.name,
+        deleted=c.deleted,
+        first_name=c.first_name,
+        last_name=c.last_name,
+    )
 
 
 def _seat_model(s: Seat) -> SeatModel:
@@ -357,6 +367,7 @@ def _seat_model(s: Seat) -> SeatModel:
         daily_limit=s.daily_limit,
         admin=s.admin,
         restricted=s.restricted,
+        name=s.name,
     )
 
 

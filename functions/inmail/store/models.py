@@ -48,6 +48,7 @@ class SeatModel(_Base):
     daily_limit = NumberAttribute()
     admin = BooleanAttribute()
     restricted = BooleanAttribute()
+    name = UnicodeAttribute(null=True)
 
 
 class CandidateModel(_Base):
@@ -58,6 +59,8 @@ class CandidateModel(_Base):
     version = NumberAttribute()
     name = UnicodeAttribute()
     deleted = BooleanAttribute()
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
 
 
 class _ByRecruiter(GlobalSecondaryIndex["ThreadModel"]):

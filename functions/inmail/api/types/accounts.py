@@ -19,6 +19,7 @@ class Seat:
     daily_limit: int
     sent_today: int = strawberry.field(description="Messages sent today (UTC) against the daily maximum.")
     restricted: bool
+    name: str | None = strawberry.field(description="The recruiter's display name, for {recruiterName}.")
 
     @staticmethod
     def from_domain(view: SeatView) -> Seat:
@@ -30,6 +31,7 @@ class Seat:
             daily_limit=s.daily_limit,
             sent_today=view.sent_today,
             restricted=s.restricted,
+            name=s.name,
         )
 
 
@@ -74,7 +76,15 @@ class Candidate:
     id: strawberry.ID
     name: str
     deleted: bool
+    first_name: str | None
+    last_name: str | None
 
     @staticmethod
     def from_domain(c: dm.Candidate) -> Candidate:
-        return Candidate(id=strawberry.ID(c.candidate_id), name=c.name, deleted=c.deleted)
+        return Candidate(
+            id=strawberry.ID(c.candidate_id),
+            name=c.name,
+            deleted=c.deleted,
+            first_name=c.first_name,
+            last_name=c.last_name,
+        )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ...services.operator import NewContract, NewSeat
+from ...services.operator import KEEP, NewContract, NewSeat, ProfileField
 from .accounts import Candidate, Contract, Seat
 from .common import UserError, text
 
@@ -35,9 +35,11 @@ class AddSeatInput:
     recruiter_id: strawberry.ID
     admin: bool = False
     daily_limit: int | None = None
+    name: str | None = strawberry.field(default=None, description="The recruiter's display name, for {recruiterName}.")
 
     def request(self) -> NewSeat:
-        return NewSeat(str(self.contract_id), str(self.recruiter_id), self.admin, self.daily_limit)
+        name = text(self.name) if self.name is not None else None
+        return NewSeat(str(self.contract_id), str(self.recruiter_id), self.admin, self.daily_limit, name)
 
 
 @strawberry.type
@@ -51,6 +53,23 @@ class UpsertCandidateInput:
     candidate_id: strawberry.ID
     name: str
     deleted: bool = False
+    first_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="For {firstName}. Left out: kept as stored; null: cleared."
+    )
+    last_name: str | None = strawberry.field(
+        default=strawberry.UNSET, description="For {lastName}. Left out: kept as stored; null: cleared."
+    )
+
+    def profile(self) -> dict[str, ProfileField]:
+        """The optional profile fields as the use case takes them (left out: KEEP)."""
+        return {
+            "first_name": KEEP if self.first_name is strawberry.UNSET else _text_or_none(self.first_name),
+            "last_name": KEEP if self.last_name is strawberry.UNSET else _text_or_none(self.last_name),
+        }
+
+
+def _text_or_none(value: str | None) -> str | None:
+    return text(value) if value is not None else None
 
 
 @strawberry.type
