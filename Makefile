@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench bench-check fuzz load fmt clean tools requirements package
+.PHONY: install run test lint unit integration contract bench bench-check fuzz load fmt clean tools requirements operations package
 
 install: $(STAMP)
 
@@ -85,6 +85,11 @@ package: $(SAM_STAMP)
 # functions/requirements.txt from pyproject.toml's [project] dependencies (a test checks drift).
 requirements:
 	$(PYTHON) scripts/gen_requirements.py
+
+# Each graphql/operations/*.graphql with the fragments it uses, copied from graphql/fragments.graphql
+# (a test checks drift).
+operations: install
+	$(BIN)/python scripts/gen_operations.py
 
 # Benchmarks (docs/performance.md): writes bench/results/*.json and prints one table, in
 # under 10 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.
