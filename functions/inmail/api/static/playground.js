@@ -12,6 +12,9 @@
   var config = JSON.parse(document.getElementById("playground-config").textContent);
   var endpoint = window.location.href.split(/[?#]/)[0];
   var local = window.InMailPlayground || { plugins: [] };
+  // ?q=...: a link that opens the playground with that operation in the editor (not ?query=,
+  // which is an operation sent over GET: refused).
+  var linkedQuery = new URLSearchParams(window.location.search).get("q") || undefined;
 
   var INTRO = [
     "# InMail follow-ups: the GraphQL playground",
@@ -197,6 +200,7 @@
           // null: no schema and no start-up introspection until a token is there.
           schema: schemaState[0],
           defaultQuery: INTRO,
+          query: linkedQuery,
           defaultEditorToolsVisibility: "headers",
           isHeadersEditorEnabled: true,
           shouldPersistHeaders: true,
