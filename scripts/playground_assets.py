@@ -74,7 +74,8 @@ def build(modules: Path) -> dict[str, bytes]:
         packages[package] = meta
     for package, meta in packages.items():
         licence = modules / package / "LICENSE"
-        text = licence.read_bytes() if licence.exists() else f"{meta['license']} (from its package.json: no LICENSE file)\n".encode()
+        stated = f"{meta['license']} (from its package.json: no LICENSE file)\n".encode()
+        text = licence.read_bytes() if licence.exists() else stated
         out[f"licenses/{package.lstrip('@').replace('/', '-')}.txt"] = text
     out["manifest.json"] = (json.dumps({"files": entries}, indent=2) + "\n").encode()
     return out

@@ -244,7 +244,9 @@ def test_a_page_on_another_local_origin_calls_the_api(
     assert json.loads(out.inner_text()) == {"data": {"viewer": {"id": "kim", "roles": ["CANDIDATE"]}}}
 
 
-def test_a_page_on_an_origin_not_allowed_is_blocked(context: BrowserContext, server: Server, frontend_on: object) -> None:
+def test_a_page_on_an_origin_not_allowed_is_blocked(
+    context: BrowserContext, server: Server, frontend_on: object
+) -> None:
     """127.0.0.2 is loopback too, but neither localhost nor 127.0.0.1: not in the default list."""
     port = frontend_on("127.0.0.2")  # type: ignore[operator]
     bearer = token(server.data_dir, "kim", "CANDIDATE")

@@ -72,7 +72,8 @@ def mismatches(expected: Any, actual: Any, where: str = "$") -> list[str]:
     if isinstance(expected, list):
         if not isinstance(actual, list) or len(actual) != len(expected):
             return [f"{where}: the doc shows {len(expected)} items, got {actual!r}"]
-        return [m for i, (e, a) in enumerate(zip(expected, actual, strict=True)) for m in mismatches(e, a, f"{where}[{i}]")]
+        pairs = enumerate(zip(expected, actual, strict=True))
+        return [m for i, (e, a) in pairs for m in mismatches(e, a, f"{where}[{i}]")]
     return [] if expected == actual else [f"{where}: the doc shows {expected!r}, got {actual!r}"]
 
 
