@@ -18,9 +18,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import AuthMode, Settings
+
+if TYPE_CHECKING:  # imported where used: `inmail token` starts without them
+    from ..services.deps import Deps
+    from ..services.sweep import SweepSummary
 
 log = logging.getLogger("inmail")
 
@@ -114,6 +118,16 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], object], na
     return thread
 
 
+def sweep_and_log(deps: Deps, now: datetime) -> SweepSummary:
+    """One sweep of `inmail serve`'s loop. Logged when it found or decided anything; an idle
+    sweep only at DEBUG: a line a minute saying nothing happened hides the lines that matter."""
+    from ..services.sweep import run_sweep
+
+    summary = run_sweep(deps, now, f"local-{uuid.uuid4()}")
+    log.log(logging.INFO if summary.acted else logging.DEBUG, "sweep: %s", json.dumps(summary.to_dict()))
+    return summary
+
+
 class _Terminated(BaseException):
     """SIGTERM as an exception, so a terminated server takes the same clean-stop path as
     Ctrl-C. Python's default for SIGTERM ends the process on the spot, and uvicorn, after
@@ -145,7 +159,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from ..services.sweep import run_sweep
     from ..store.tables import ensure_tables
     from ..wiring import build_deps
     from .asgi import create_app
@@ -190,13 +203,7 @@ def _serve(args: argparse.Namespace) -> None:
             loops.append(_every(args.snapshot_every, stop, snapshots.save, "snapshot"))
         deps = build_deps(settings)
         if not args.no_sweeper:
-
-            def sweep() -> None:
-                summary = run_sweep(deps, datetime.now(UTC), f"local-{uuid.uuid4()}")
-                # A line a minute saying nothing happened hides the lines that matter.
-                log.log(logging.INFO if summary.acted else logging.DEBUG, "sweep: %s", json.dumps(summary.to_dict()))
-
-            loops.append(_every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper"))
+            loops.append(_every(SWEEP_EVERY_SECONDS, stop, lambda: sweep_and_log(deps, datetime.now(UTC)), "sweeper"))
         cors = CorsPolicy.from_patterns(args.cors_origin)
         try:
             app = create_app(deps, settings, cors)
