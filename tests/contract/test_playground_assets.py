@@ -46,7 +46,7 @@ def test_the_page_loads_each_vendored_file_with_its_integrity() -> None:
 
     html = Playground().page(HttpRequest("GET", "/graphql", {})).body.decode()
     for entry in manifest():
-        assert f'{entry["file"]}?v=' in html and f'integrity="{entry["integrity"]}"' in html, entry["file"]
+        assert f"{entry['file']}?v=" in html and f'integrity="{entry["integrity"]}"' in html, entry["file"]
 
 
 def test_vendored_files_are_what_npm_installs_from_the_lockfile() -> None:

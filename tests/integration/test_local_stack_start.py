@@ -77,7 +77,8 @@ def test_a_busy_port_gets_an_error_and_no_banner(tmp_path: Path, busy_option: st
         busy.listen(1)
         ports = {"--port": str(free_port()), "--dynamodb-port": str(free_port())}
         ports[busy_option] = str(busy.getsockname()[1])
-        done = run_cli("serve", *[x for kv in ports.items() for x in kv], "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
+        options = [x for option_and_port in ports.items() for x in option_and_port]
+        done = run_cli("serve", *options, "--data-dir", str(tmp_path / "d"), cwd=tmp_path)
     assert done.returncode == 1
     assert "in use" in done.stderr and busy_option in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
