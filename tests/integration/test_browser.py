@@ -1,7 +1,8 @@
 """The playground and a browser frontend, in a real headless Chromium (Debian's `chromium`,
 driven by Playwright; `make browser` installs it, `make test` runs that first). One browser
-for the whole run; every test in its own context (no shared storage). Waits are on page
-events and selectors only.
+for all of them (module scope: Playwright's sync API holds an event loop on the main thread
+while it is open, which the anyio tests after this module need free); every test in its own
+context (no shared storage). Waits are on page events and selectors only.
 
 - The playground loads from `inmail serve` alone: every other host is cut off, and nothing
   else is even asked for.
@@ -40,7 +41,7 @@ WAIT_MS = 60_000  # a busy CI box parses GraphiQL's 3.5 MB slowly; waits end on 
 expect.set_options(timeout=WAIT_MS)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (make test does)")

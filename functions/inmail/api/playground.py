@@ -165,8 +165,10 @@ class Playground:
             "vary": "accept-encoding",
         }
         if accepts_gzip(request.headers.get("accept-encoding", "")):
-            return HttpResponse(200, {**headers, "content-encoding": "gzip"}, asset.gzipped)
-        return HttpResponse(200, headers, asset.data)
+            headers, body = {**headers, "content-encoding": "gzip"}, asset.gzipped
+        else:
+            body = asset.data
+        return HttpResponse(200, headers, b"" if request.method.upper() == "HEAD" else body)
 
 
 def accepts_gzip(accept_encoding: str) -> bool:
