@@ -180,6 +180,19 @@ def test_a_pasted_token_loads_autocompletion_without_a_refetch(context: BrowserC
     assert watched.elsewhere == [] and watched.errors == []
 
 
+def test_the_panel_signs_any_subject_roles_and_contract(context: BrowserContext, server: Server) -> None:
+    watched = Watched(context, server)
+    page = watched.open(server)
+    page.locator(".local-tokens input[name=sub]").fill("zoe")
+    page.locator(".local-tokens input[value=RECRUITER]").uncheck()
+    page.locator(".local-tokens input[value=CONTRACT_ADMIN]").check()
+    page.locator(".local-tokens input[name=contract]").fill("acme")
+    page.get_by_role("button", name="Get a token").click()
+    expect(page.locator("#playground-status")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#playground-status")).to_contain_text("zoe (CONTRACT_ADMIN, contract acme)")
+    assert "POST /graphql/local-token" in watched.requests and watched.errors == []
+
+
 def test_a_refused_token_says_so_instead_of_an_empty_docs_pane(context: BrowserContext, server: Server) -> None:
     watched = Watched(context, server)
     page = watched.open(server)
