@@ -4,21 +4,22 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench bench-check fuzz load fmt clean tools requirements package
+.PHONY: install run test lint unit integration contract bench bench-check fuzz load fmt clean tools requirements operations playground-assets browser package
 
 install: $(STAMP)
 
 # Reinstall only when the project's dependency list changes.
 $(STAMP): pyproject.toml
+	@echo "Installing into $(VENV)/ (the first time takes about 3 minutes; later runs skip this)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[local,dev]'
+	$(BIN)/python -m pip install --progress-bar off -e '.[local,dev]'
 	@touch $(STAMP)
 
 run: install
 	$(BIN)/inmail serve
 
-test: install lint tools
+test: install lint tools browser
 	$(BIN)/python -m pytest
 
 lint: install
@@ -29,8 +30,13 @@ lint: install
 unit: install
 	$(BIN)/python -m pytest tests/unit
 
-integration: install
+integration: install browser
 	$(BIN)/python -m pytest tests/integration
+
+# Debian's chromium for the browser tests (tests/integration/test_browser.py): Playwright
+# drives it; Playwright's own browser downloads are never used.
+browser:
+	@scripts/system_packages.sh chromium
 
 contract: install
 	$(BIN)/python -m pytest tests/contract
@@ -85,6 +91,16 @@ package: $(SAM_STAMP)
 # functions/requirements.txt from pyproject.toml's [project] dependencies (a test checks drift).
 requirements:
 	$(PYTHON) scripts/gen_requirements.py
+
+# The playground's GraphiQL/React files from the npm packages pinned in playground/package-lock.json
+# into functions/inmail/api/static/vendor/ (committed: docs/playground.md says why). Needs npm.
+playground-assets:
+	$(PYTHON) scripts/playground_assets.py
+
+# Each graphql/operations/*.graphql with the fragments it uses, copied from graphql/fragments.graphql
+# (a test checks drift).
+operations: install
+	$(BIN)/python scripts/gen_operations.py
 
 # Benchmarks (docs/performance.md): writes bench/results/*.json and prints one table, in
 # under 10 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.

@@ -112,6 +112,9 @@ class Server:
     port: int = field(default_factory=free_port)
     dynamodb_port: int = field(default_factory=free_port)
     extra: tuple[str, ...] = ()
+    # --data-dir as given on the command line (relative to data_dir.parent, the server's
+    # cwd), when a test needs the output a person sees for it; default: the absolute path.
+    data_dir_arg: str | None = None
     process: subprocess.Popen[bytes] | None = None
     log_dir: Path | None = None
     starts: int = 0
@@ -136,7 +139,7 @@ class Server:
     def start(self) -> Server:
         assert self.process is None or self.process.poll() is not None, "already running"
         self.starts += 1
-        args = ["serve", "--port", str(self.port), "--data-dir", str(self.data_dir), *self.extra]
+        args = ["serve", "--port", str(self.port), "--data-dir", self.data_dir_arg or str(self.data_dir), *self.extra]
         if "--dynamodb-endpoint" not in self.extra:
             args += ["--dynamodb-port", str(self.dynamodb_port)]
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:

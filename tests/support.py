@@ -7,7 +7,6 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -113,25 +112,9 @@ OPERATIONS = Path(__file__).resolve().parent.parent / "graphql" / "operations"
 
 
 @cache
-def _fragments() -> dict[str, str]:
-    text = (OPERATIONS / "fragments.graphql").read_text()
-    parts = re.split(r"(?=^fragment )", text, flags=re.M)
-    return {found.group(1): p for p in parts if (found := re.match(r"fragment (\w+)", p))}
-
-
-@cache
 def operation(name: str) -> str:
-    """graphql/operations/<name>.graphql with the fragments it uses (transitively)."""
-    doc = (OPERATIONS / f"{name}.graphql").read_text()
-    frags = _fragments()
-    needed: list[str] = []
-    pending = re.findall(r"\.\.\.(\w+)", doc)
-    while pending:
-        f = pending.pop()
-        if f not in needed:
-            needed.append(f)
-            pending += re.findall(r"\.\.\.(\w+)", frags[f])
-    return doc + "\n" + "\n".join(frags[f] for f in sorted(needed))
+    """graphql/operations/<name>.graphql as a client sends it: it carries its fragments."""
+    return (OPERATIONS / f"{name}.graphql").read_text()
 
 
 # ---- moto --------------------------------------------------------------------------------

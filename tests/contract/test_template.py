@@ -392,6 +392,11 @@ def test_http_api_jwt_authorizer_and_routes(transformed: dict[str, Any]) -> None
         assert integration["payloadFormatVersion"] == "2.0"
         # The published alias, so a SnapStart snapshot (ApiSnapStart) serves the routes.
         assert "${ApiFunctionAliaslive}" in integration["uri"]["Fn::Sub"]
+    # The playground's files: GET only, no authorizer (the app serves a fixed list, nothing else).
+    assets = body["paths"]["/graphql/assets/{asset}"]
+    assert set(assets) == {"get"} and assets["get"]["security"] == [{"NONE": []}]
+    assert "${ApiFunctionAliaslive}" in assets["get"]["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+    assert set(body["paths"]) == {"/graphql", "/graphql/assets/{asset}"}
     assert "x-amazon-apigateway-cors" in body
 
     stage = next(iter(resources_of(transformed, "AWS::ApiGatewayV2::Stage").values()))["Properties"]

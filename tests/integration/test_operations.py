@@ -3,16 +3,20 @@ parses, validates against the served schema, and runs through the Lambda's HTTP 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
-from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, validate
+from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
 
 from gql import Caller, GraphQLClient
 from inmail.api.schema import schema
 from support import OPERATIONS, operation
 
-NAMES = sorted(p.stem for p in OPERATIONS.glob("*.graphql") if p.stem != "fragments")
+NAMES = sorted(p.stem for p in OPERATIONS.glob("*.graphql"))
+FRAGMENTS = OPERATIONS.parent / "fragments.graphql"
+GENERATOR = OPERATIONS.parents[1] / "scripts" / "gen_operations.py"
 
 
 def test_there_is_an_operation_for_every_root_field():
@@ -30,27 +34,40 @@ def test_there_is_an_operation_for_every_root_field():
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_operation_parses_and_validates(name):
-    document = parse(operation(name))
+def test_operation_file_validates_alone(name):
+    """The file as a client sends it (gql, Apollo, codegen, curl): every rule of the spec
+    holds, NoUnusedFragments and KnownFragmentNames included, with nothing appended."""
+    document = parse((OPERATIONS / f"{name}.graphql").read_text())
     assert validate(schema._schema, document) == []
     ops = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     assert len(ops) == 1
     assert ops[0].name is not None and ops[0].name.value == name  # the file is named after it
 
 
-def test_every_fragment_is_used():
-    fragments = {
-        d.name.value
-        for d in parse((OPERATIONS / "fragments.graphql").read_text()).definitions
-        if isinstance(d, FragmentDefinitionNode)
-    }
-    used = {
-        d.name.value
+def test_fragment_copies_equal_their_source():
+    """graphql/fragments.graphql is where fragments are edited; `make operations` copies them.
+    Every copy is that source, so the copies of one name are identical across files (what
+    graphql-codegen and graphql-tag require of a folder)."""
+    source = {d.name.value: print_ast(d) for d in parse(FRAGMENTS.read_text()).definitions}
+    copies = [
+        (name, d.name.value, print_ast(d))
         for name in NAMES
-        for d in parse(operation(name)).definitions
+        for d in parse((OPERATIONS / f"{name}.graphql").read_text()).definitions
         if isinstance(d, FragmentDefinitionNode)
-    }
-    assert fragments and used == fragments
+    ]
+    assert copies, "no operation uses a fragment"
+    assert [c for c in copies if source.get(c[1]) != c[2]] == []
+    assert set(source) == {c[1] for c in copies}, "a fragment of fragments.graphql is used by no operation"
+    check = subprocess.run([sys.executable, str(GENERATOR), "--check"], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stderr
+
+
+def test_an_unused_fragment_fails_validation():
+    """What the issue saw when a client appended fragments.graphql to an operation: the rule
+    the per-file test relies on is on."""
+    document = parse(operation("Contract") + "\n" + FRAGMENTS.read_text())
+    messages = [e.message for e in validate(schema._schema, document)]
+    assert "Fragment 'MessageFields' is never used." in messages
 
 
 class Recording:

@@ -8,7 +8,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from .auth import authorizer_claims
-from .http import GraphQLHttp, HttpRequest, HttpResponse
+from .http import GraphQLHttp
+from .messages import HttpRequest, HttpResponse
 
 
 def request_from_event(event: Mapping[str, Any]) -> HttpRequest:
@@ -32,12 +33,13 @@ def request_from_event(event: Mapping[str, Any]) -> HttpRequest:
 
 
 def event_response(response: HttpResponse) -> dict[str, Any]:
-    return {
-        "statusCode": response.status,
-        "headers": response.headers,
-        "body": response.body.decode(),
-        "isBase64Encoded": False,
-    }
+    """A compressed body (the playground's files) travels base64-encoded; API Gateway
+    decodes it and sends the bytes."""
+    if "content-encoding" in response.headers:
+        body, encoded = base64.b64encode(response.body).decode(), True
+    else:
+        body, encoded = response.body.decode(), False
+    return {"statusCode": response.status, "headers": response.headers, "body": body, "isBase64Encoded": encoded}
 
 
 def handle_event(api: GraphQLHttp, event: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,11 +6,9 @@ No Starlette or Mangum: the Lambda's cold start pays only for what answers a req
 
 from __future__ import annotations
 
-import json
 import logging
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,32 +25,16 @@ from ..services.deps import Deps
 from .auth import load_or_create_secret, principal_from_bearer, principal_from_claims_or_none
 from .context import Context
 from .errors import unauthenticated
+from .messages import JSON, HttpRequest, HttpResponse, error_response
+from .playground import ASSETS_DIR, Playground, PlaygroundExtension
 from .schema import schema
+
+__all__ = ["MAX_BODY_BYTES", "PATH", "GraphQLHttp", "HttpRequest", "HttpResponse", "too_large"]
 
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
 PATH = "/graphql"
-JSON = "application/json"
-
-
-@dataclass(frozen=True)
-class HttpRequest:
-    method: str
-    path: str
-    headers: Mapping[str, str]  # names in lower case
-    body: bytes = b""
-    query: Mapping[str, str] = field(default_factory=dict)
-    # Claims API Gateway's JWT authorizer verified; None locally (and never read there).
-    authorizer_claims: Mapping[str, Any] | None = None
-    request_id: str | None = None
-
-
-@dataclass(frozen=True)
-class HttpResponse:
-    status: int
-    headers: dict[str, str]
-    body: bytes
 
 
 class _Adapter(SyncHTTPRequestAdapter):
@@ -110,9 +92,10 @@ class _View(SyncBaseHTTPView[HttpRequest, HttpResponse, TemporalResponse, Contex
     request_adapter_class = _Adapter
     allow_queries_via_get = False  # operations are POSTs; GET serves the playground
 
-    def __init__(self, deps: Deps, settings: Settings, secret: bytes | None):
+    def __init__(self, deps: Deps, settings: Settings, secret: bytes | None, playground: Playground | None):
         self.schema = schema
-        self.graphql_ide = "graphiql" if settings.graphiql else None
+        self.graphql_ide = "graphiql" if playground is not None else None
+        self._playground = playground
         self._deps = deps
         self._settings = settings
         self._secret = secret
@@ -169,43 +152,70 @@ class _View(SyncBaseHTTPView[HttpRequest, HttpResponse, TemporalResponse, Contex
         )
 
     def render_graphql_ide(self, request: HttpRequest) -> HttpResponse:
-        return HttpResponse(200, {"content-type": "text/html; charset=utf-8"}, self.graphql_ide_html.encode())
+        assert self._playground is not None  # Strawberry renders the IDE only when graphql_ide is set
+        return self._playground.page(request)
 
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
 
 
 def too_large() -> HttpResponse:
-    return _error(413, "PAYLOAD_TOO_LARGE", "Request body too large.")
-
-
-def _error(status: int, code: str, message: str) -> HttpResponse:
-    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]}, separators=(",", ":")).encode()
-    return HttpResponse(status, {"content-type": JSON}, body)
+    return error_response(413, "PAYLOAD_TOO_LARGE", "Request body too large.")
 
 
 class GraphQLHttp:
-    """The API as one function from request to response. Only /graphql exists; bodies over
+    """The API as one function from request to response: /graphql, the playground's files
+    under /graphql/assets/ and, locally, an extension's routes; nothing else. Bodies over
     `max_body` bytes are refused before anything parses them."""
 
-    def __init__(self, deps: Deps, settings: Settings, max_body: int = MAX_BODY_BYTES):
+    def __init__(
+        self,
+        deps: Deps,
+        settings: Settings,
+        max_body: int = MAX_BODY_BYTES,
+        extension: PlaygroundExtension | None = None,
+    ):
         secret = None
         if settings.auth_mode is AuthMode.LOCAL:
             if not settings.local_secret_file:
                 raise ValueError("AUTH_MODE=local needs LOCAL_SECRET_FILE")
             secret = load_or_create_secret(Path(settings.local_secret_file))
-        self._view = _View(deps, settings, secret)
+        elif extension is not None:
+            raise ValueError("playground extensions are for the local stack (AUTH_MODE=local) only")
+        self.playground = Playground(extension) if settings.graphiql else None
+        self._view = _View(deps, settings, secret, self.playground)
         self.max_body = max_body
 
     def handle(self, request: HttpRequest) -> HttpResponse:
-        if request.path.rstrip("/") != PATH:
-            return _error(404, "NOT_FOUND", f"Not found. The API is at {PATH}.")
+        path = request.path.rstrip("/")
+        if path != PATH and not path.startswith(f"{PATH}/"):
+            return _not_found()
         if len(request.body) > self.max_body:
             return too_large()
         try:
-            return self._view.run(request)
+            if path == PATH:
+                return self._view.run(request)
+            return self._sub_route(request, path.removeprefix(f"{PATH}/"))
         except HTTPException as exc:  # Strawberry's refusals: bad JSON, method, content type
-            return _error(exc.status_code, _HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), exc.reason)
+            return error_response(exc.status_code, _HTTP_CODES.get(exc.status_code, "BAD_REQUEST"), exc.reason)
         except Exception:  # a bug outside any resolver: logged in full, masked for the client
             log.exception("unexpected error handling %s %s", request.method, request.path)
-            return _error(500, "INTERNAL_SERVER_ERROR", "Unexpected error. It was logged.")
+            return error_response(500, "INTERNAL_SERVER_ERROR", "Unexpected error. It was logged.")
+
+    def _sub_route(self, request: HttpRequest, rest: str) -> HttpResponse:
+        """The playground's files (GET, no identity needed: they are the same for everyone)
+        and the extension's routes (POST)."""
+        if self.playground is None:
+            return _not_found()
+        if rest.startswith(f"{ASSETS_DIR}/"):
+            return self.playground.asset(request, rest.removeprefix(f"{ASSETS_DIR}/"))
+        route = self.playground.routes.get(rest)
+        if route is None:
+            return _not_found()
+        if request.method.upper() != "POST":
+            return error_response(405, "METHOD_NOT_ALLOWED", f"{PATH}/{rest} takes POST.")
+        return route(request)
+
+
+def _not_found() -> HttpResponse:
+    return error_response(404, "NOT_FOUND", f"Not found. The API is at {PATH}.")

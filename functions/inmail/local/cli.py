@@ -8,6 +8,7 @@ import logging
 import math
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -17,9 +18,13 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import AuthMode, Settings, SettingsError
+
+if TYPE_CHECKING:  # imported where used: `inmail token` starts without them
+    from ..services.deps import Deps
+    from ..services.sweep import SweepSummary
 
 log = logging.getLogger("inmail")
 
@@ -113,6 +118,16 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], object], na
     return thread
 
 
+def sweep_and_log(deps: Deps, now: datetime) -> SweepSummary:
+    """One sweep of `inmail serve`'s loop. Logged when it found or decided anything; an idle
+    sweep only at DEBUG: a line a minute saying nothing happened hides the lines that matter."""
+    from ..services.sweep import run_sweep
+
+    summary = run_sweep(deps, now, f"local-{uuid.uuid4()}")
+    log.log(logging.INFO if summary.acted else logging.DEBUG, "sweep: %s", json.dumps(summary.to_dict()))
+    return summary
+
+
 class _Terminated(BaseException):
     """SIGTERM as an exception, so a terminated server takes the same clean-stop path as
     Ctrl-C. Python's default for SIGTERM ends the process on the spot, and uvicorn, after
@@ -144,10 +159,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from ..services.sweep import run_sweep
     from ..store.tables import ensure_tables
     from ..wiring import build_deps
     from .asgi import create_app
+    from .cors import CorsPolicy
     from .engine import EmbeddedEngine, EngineError, Snapshots, local_credentials
 
     local_credentials()
@@ -160,9 +175,14 @@ def _serve(args: argparse.Namespace) -> None:
     stop = threading.Event()
     loops: list[threading.Thread] = []
     held: list[object] = []
+    listener: socket.socket | None = None
     try:
         if endpoint is None:
             held.append(_lock(data_dir))  # for the life of the process
+        # Bound before anything starts and before the banner: a busy port fails here, with
+        # nothing printed that says the playground is up.
+        listener = _bind(args.port)
+        if endpoint is None:
             engine = EmbeddedEngine(args.dynamodb_port)
             engine.start()
             endpoint = engine.endpoint
@@ -176,42 +196,48 @@ def _serve(args: argparse.Namespace) -> None:
             except OSError as exc:
                 raise EngineError(f"cannot write snapshots to {data_dir}: {exc}") from exc
             snapshots = restoring
-            log.info("restored %d items from %s", restored, snapshots.path)
+            if restored is None:
+                log.info("no snapshot in %s yet: starting with empty tables (saved to %s)", data_dir, snapshots.path)
+            else:
+                log.info("restored %d items from %s", restored, snapshots.path)
             loops.append(_every(args.snapshot_every, stop, snapshots.save, "snapshot"))
         deps = build_deps(settings)
         if not args.no_sweeper:
-
-            def sweep() -> None:
-                summary = run_sweep(deps, datetime.now(UTC), f"local-{uuid.uuid4()}")
-                log.info("sweep: %s", json.dumps(summary.to_dict()))
-
-            loops.append(_every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper"))
+            loops.append(_every(SWEEP_EVERY_SECONDS, stop, lambda: sweep_and_log(deps, datetime.now(UTC)), "sweeper"))
+        cors = CorsPolicy.from_patterns(args.cors_origin)
         try:
-            app = create_app(deps, settings)
+            app = create_app(deps, settings, cors)
         except ValueError as exc:  # an empty signing secret
             raise EngineError(str(exc)) from exc
-        url = f"http://127.0.0.1:{args.port}/graphql"
-        token_hint = ".venv/bin/inmail token --sub ops --role OPERATOR"
-        if args.data_dir != DEFAULT_DATA_DIR:
-            token_hint += f" --data-dir {args.data_dir}"
-        print(
-            f"InMail follow-ups, local stack\n"
-            f"  GraphQL API and playground: {url}\n"
-            f"  DynamoDB endpoint:          {endpoint}"
-            f"{' (embedded, data in ' + str(data_dir) + ')' if engine else ''}\n"
-            f"  Sweeper:                    {'off' if args.no_sweeper else 'every 60 s'}\n"
-            f"  A token for the playground's headers pane:\n"
-            f"    {token_hint}\n"
-            f'    then {{"Authorization": "Bearer <token>"}}\n'
-            f"  Stop with Ctrl-C.",
-            flush=True,
-        )
+        print(_banner(args, endpoint, data_dir if engine else None, cors), flush=True)
         config = uvicorn.Config(
             app, host="127.0.0.1", port=args.port, lifespan="off", log_level="info", timeout_graceful_shutdown=5
         )
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[listener])
     finally:
+        if listener is not None:
+            listener.close()
         _shutdown(stop, loops, snapshots, engine)
+
+
+def _banner(args: argparse.Namespace, endpoint: str, embedded_data: Path | None, cors: Any) -> str:
+    """What `inmail serve` prints once its ports are bound (README.md shows it: a test
+    holds the two together)."""
+    token_hint = ".venv/bin/inmail token --sub ops --role OPERATOR"
+    if args.data_dir != DEFAULT_DATA_DIR:
+        token_hint += f" --data-dir {args.data_dir}"
+    engine = f" (embedded, data in {embedded_data})" if embedded_data is not None else ""
+    return (
+        f"InMail follow-ups, local stack\n"
+        f"  GraphQL API and playground: http://127.0.0.1:{args.port}/graphql\n"
+        f"  DynamoDB endpoint:          {endpoint}{engine}\n"
+        f"  Sweeper:                    {'off' if args.no_sweeper else 'every 60 s'}\n"
+        f"  Browser origins (CORS):     {', '.join(cors.origins)}\n"
+        f"  Tokens: the playground's Local tokens panel, or\n"
+        f"    {token_hint}\n"
+        f'    then {{"Authorization": "Bearer <token>"}} in its Headers pane\n'
+        f"  Stop with Ctrl-C."
+    )
 
 
 def _shutdown(stop: threading.Event, loops: list[threading.Thread], snapshots: Any, engine: Any) -> None:
@@ -234,6 +260,24 @@ def _shutdown(stop: threading.Event, loops: list[threading.Thread], snapshots: A
             raise EngineError(f"the final snapshot failed, writes since the last one are lost: {exc}") from exc
     if engine is not None:
         engine.stop()
+
+
+def _bind(port: int) -> socket.socket:
+    """The API's listening socket on 127.0.0.1 (SO_REUSEADDR, as uvicorn sets it)."""
+    from .engine import EngineError
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(("127.0.0.1", port))
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        raise EngineError(
+            f"cannot serve the API on 127.0.0.1:{port}: {exc.strerror or exc}; stop what holds it "
+            "(another `inmail serve`?), or choose another --port"
+        ) from None
+    return sock
 
 
 def _lock(data_dir: Path) -> object:
@@ -262,37 +306,105 @@ def _positive_number(text: str) -> float:
     return value
 
 
+def _origin(text: str) -> str:
+    from .cors import origin_pattern
+
+    try:
+        return origin_pattern(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="inmail", description="InMail follow-ups: the local stack.")
     sub = parser.add_subparsers(dest="command", required=True)
+    data_dir_help = "where the data and the token signing secret live (default: %(default)s)"
 
-    serve = sub.add_parser("serve", help="run the API, the sweeper and an embedded DynamoDB")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--dynamodb-port", type=int, default=8000)
-    serve.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    serve.add_argument("--no-sweeper", action="store_true")
-    serve.add_argument("--dynamodb-endpoint", default=None, help="use this DynamoDB; start no engine")
+    serve = sub.add_parser(
+        "serve",
+        help="run the API, the sweeper and an embedded DynamoDB",
+        description="Run the local stack: the GraphQL API and its playground, the sweeper every minute, "
+        "and an embedded DynamoDB engine whose data is kept in --data-dir. Ctrl-C stops it all.",
+    )
+    serve.add_argument(
+        "--port", type=int, default=3000, help="port of the API and playground on 127.0.0.1 (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--dynamodb-port",
+        type=int,
+        default=8000,
+        help="port of the embedded DynamoDB engine on 127.0.0.1 (default: %(default)s)",
+    )
+    serve.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=data_dir_help)
+    serve.add_argument(
+        "--no-sweeper", action="store_true", help="do not sweep every minute (run `inmail sweep` by hand instead)"
+    )
+    serve.add_argument(
+        "--dynamodb-endpoint",
+        default=None,
+        metavar="URL",
+        help="use this DynamoDB (DynamoDB Local, LocalStack, AWS) and start no engine; nothing is snapshotted",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        type=_origin,
+        metavar="ORIGIN",
+        help="a browser origin that may call the API, e.g. http://localhost:5173, http://host:* for any port, "
+        "or *; repeat for more. Given, it replaces the default: http://localhost:* and http://127.0.0.1:*",
+    )
     # Hidden, for the crash-safety tests: seconds between snapshots (start to start).
     serve.add_argument(
         "--snapshot-every", type=_positive_number, default=SNAPSHOT_EVERY_SECONDS, help=argparse.SUPPRESS
     )
     serve.set_defaults(run=cmd_serve)
 
-    token = sub.add_parser("token", help="print a bearer token the local server accepts")
-    token.add_argument("--sub", required=True)
-    token.add_argument("--role", action="append", help="RECRUITER, CONTRACT_ADMIN, CANDIDATE or OPERATOR")
-    token.add_argument("--contract", default=None)
-    token.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
-    token.add_argument("--ttl-hours", type=_positive_number, default=12.0)
+    token = sub.add_parser(
+        "token",
+        help="print a bearer token the local server accepts",
+        description="Print a token signed with the local secret of --data-dir, for the header "
+        "Authorization: Bearer <token>.",
+    )
+    token.add_argument("--sub", required=True, help="the caller's id: a recruiter's seat or a candidate is keyed by it")
+    token.add_argument(
+        "--role",
+        action="append",
+        choices=[r.value for r in _roles()],
+        help="a role the token grants; repeat for more (e.g. --role RECRUITER --role CONTRACT_ADMIN)",
+    )
+    token.add_argument("--contract", default=None, help="the contract id of a recruiter or contract admin (optional)")
+    token.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=data_dir_help)
+    token.add_argument(
+        "--ttl-hours", type=_positive_number, default=12.0, help="hours until the token expires (default: %(default)s)"
+    )
     token.set_defaults(run=cmd_token)
 
-    sweep = sub.add_parser("sweep", help="run one sweep and print its JSON summary")
-    sweep.add_argument("--now", default=None, help="ISO-8601 time the sweep runs at (default: now)")
-    sweep.add_argument("--dynamodb-endpoint", default=None)
-    sweep.add_argument("--dynamodb-port", type=int, default=8000)
-    sweep.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    sweep = sub.add_parser(
+        "sweep",
+        help="run one sweep and print its JSON summary",
+        description="Run one sweep, the code the scheduled Lambda runs, against the tables `inmail serve` uses.",
+    )
+    sweep.add_argument(
+        "--now", default=None, help="ISO-8601 time the sweep runs at, e.g. 2030-01-01T00:00:00Z (default: now)"
+    )
+    sweep.add_argument(
+        "--dynamodb-endpoint",
+        default=None,
+        metavar="URL",
+        help="the DynamoDB to sweep (default: AWS_ENDPOINT_URL_DYNAMODB, else http://127.0.0.1:--dynamodb-port)",
+    )
+    sweep.add_argument(
+        "--dynamodb-port", type=int, default=8000, help="port of `inmail serve`'s engine (default: %(default)s)"
+    )
+    sweep.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=data_dir_help)
     sweep.set_defaults(run=cmd_sweep)
     return parser
+
+
+def _roles() -> list[Any]:
+    from ..domain.model import Role
+
+    return list(Role)
 
 
 def main(argv: list[str] | None = None) -> int:

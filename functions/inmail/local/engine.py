@@ -169,9 +169,10 @@ class Snapshots:
             _fsync_dir(self.path.parent)
         return count
 
-    def load(self) -> int:
+    def load(self) -> int | None:
+        """Items restored from the snapshot, or None when there is none yet (a first start)."""
         if not self.path.exists():
-            return 0
+            return None
         data = self._read()
         client = self._client
         count = 0

@@ -58,6 +58,11 @@ class SweepSummary:
             code = decision.code.value
             self.failed_by_code[code] = self.failed_by_code.get(code, 0) + 1
 
+    @property
+    def acted(self) -> bool:
+        """Anything was due or decided (what the local stack logs; an idle sweep is quiet)."""
+        return self.due > 0 or any(self.counts.values())
+
     def to_dict(self) -> dict[str, object]:
         return {
             **{outcome.value: count for outcome, count in self.counts.items()},
