@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from inmail.domain.model import FailureCode
 from inmail.domain.delivery import DELIVERY_RULES
+from inmail.domain.model import FailureCode
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "frontend.md"
 ROW = re.compile(r"^\| `(\w+)` \| (\w+) \| (.+?) \| (.+?) \|$", re.M)
