@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any, TypeVar, assert_never
 
 from pynamodb.attributes import Attribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     PutError,
     PynamoDBException,
@@ -42,8 +41,6 @@ from ..domain.ports import LedgerIndex, ThreadIndex
 from ..domain.rules import invalid_cursor
 from . import codec
 from .models import (
-    CONNECT_TIMEOUT_SECONDS,
-    READ_TIMEOUT_SECONDS,
     CandidateModel,
     ContractModel,
     CounterModel,
@@ -77,20 +74,21 @@ def due_shard(thread_id: str, shards: int) -> str:
 
 class DynamoStore:
     def __init__(self, settings: Settings):
-        configure(settings)
         self._settings = settings
-        self._connection = Connection(  # TransactWriteItems: the same timeouts as the models
-            region=settings.region,
-            host=settings.dynamodb_endpoint,
-            max_retry_attempts=settings.dynamodb_max_retries,
-            connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
-            read_timeout_seconds=READ_TIMEOUT_SECONDS,
-        )
+        # Every model and TransactWriteItems on one session and client, built here.
+        self._connection = configure(settings)
         self.due_shards = settings.due_shards
 
     def transaction_client(self) -> Any:
-        """The botocore client transactions go through (for metering)."""
+        """The botocore client transactions go through (for metering): the models' own."""
         return self._connection.client
+
+    def reconnect(self) -> None:
+        """A new session and client, keeping the service models already loaded: no
+        credentials or pooled sockets from before (after a SnapStart restore)."""
+        old = self._connection
+        self._connection = configure(self._settings, models_from=old.session)
+        old.client.close()
 
     # ---- reads ------------------------------------------------------------------
 
