@@ -6,12 +6,14 @@ import base64
 import binascii
 import json
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, assert_never
 
+from botocore.awsrequest import AWSResponse
 from pynamodb.attributes import Attribute
 from pynamodb.exceptions import (
     PutError,
@@ -89,6 +91,35 @@ class DynamoStore:
         old = self._connection
         self._connection = configure(self._settings, models_from=old.session)
         old.client.close()
+
+    @contextmanager
+    def answered_in_process(self, *entities: Contract | Seat | Candidate) -> Iterator[Counter[str]]:
+        """Every DynamoDB request of this store answered here and none sent: a GetItem on
+        an entity's table finds that entity, on any other table nothing; every write is
+        accepted and not applied. Requests still go all the way through PynamoDB and
+        botocore (built, signed, their answers parsed). Yields the operations answered.
+        For the SnapStart prime: a request's whole path warmed, against no table."""
+        items = {}
+        for entity in entities:
+            model = _entity_model(entity)
+            items[model.Meta.table_name] = model.serialize()
+        answered: Counter[str] = Counter()
+
+        def answer(request: Any, **_: Any) -> AWSResponse:
+            target = request.headers["X-Amz-Target"]
+            operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+            answered[operation] += 1
+            table = json.loads(request.body or b"{}").get("TableName")
+            found = {"Item": items[table]} if operation == "GetItem" and table in items else {}
+            headers = {"content-type": "application/x-amz-json-1.0"}
+            return AWSResponse(request.url, 200, headers, _Body(json.dumps(found).encode()))
+
+        events = self._connection.client.meta.events
+        events.register_first("before-send.dynamodb", answer)
+        try:
+            yield answered
+        finally:
+            events.unregister("before-send.dynamodb", answer)
 
     # ---- reads ------------------------------------------------------------------
 
@@ -255,6 +286,16 @@ class DynamoStore:
         )
 
 
+class _Body:
+    """A response body as botocore reads one (`AWSResponse.raw`)."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
 class StoreDelivery:
     """Delivery into the candidate's inbox = committing the delivered state (see ports)."""
 
@@ -367,6 +408,14 @@ def _seat_model(s: Seat) -> SeatModel:
         restricted=s.restricted,
         name=s.name,
     )
+
+
+def _entity_model(entity: Contract | Seat | Candidate) -> Model:
+    if isinstance(entity, Contract):
+        return _contract_model(entity)
+    if isinstance(entity, Seat):
+        return _seat_model(entity)
+    return _candidate_model(entity)
 
 
 def _entry_model(e: LedgerEntry) -> LedgerModel:
