@@ -3,10 +3,12 @@
     python bench/firstcall.py {count|time} SCENARIO FIXTURE
 
 Each phase runs between two marks: with `count`, a mark is a call of os.getppid(), where
-callgrind (`bench/callgrind.py`) starts a new count; with `time`, the clock is read and
-the durations are printed as JSON at the end. This file imports nothing before the first
-phase but what the interpreter has already loaded, so the `import` phase is the handler's
-alone; the fake DynamoDB (`bench/fake_dynamodb.py`) is installed after it, in `setup`.
+callgrind (`bench/callgrind.py`) starts a new count; with `time`, the clocks are read (wall
+and this process's CPU time) and each phase's milliseconds printed as JSON at the end.
+
+This file imports nothing before the first phase but what the interpreter has already
+loaded, so the `import` phase is the handler's alone; the fake DynamoDB
+(`bench/fake_dynamodb.py`) is installed after it, in `setup`.
 """
 
 from __future__ import annotations
@@ -94,13 +96,13 @@ def check(scenario: str, response: dict[str, object]) -> None:
 
 
 def main(mode: str, scenario: str, fixture: str) -> None:
-    marks: list[float] = []
+    marks: list[tuple[float, float]] = []
 
     def mark() -> None:
         if mode == "count":
             os.getppid()
         else:
-            marks.append(time.perf_counter())
+            marks.append((time.perf_counter(), time.process_time()))
 
     phases = SCENARIOS[scenario]
     responses = []
@@ -124,7 +126,10 @@ def main(mode: str, scenario: str, fixture: str) -> None:
     if mode == "time":
         import json
 
-        print(json.dumps({p: round((b - a) * 1000, 3) for p, a, b in zip(phases, marks[:-1], marks[1:], strict=True)}))
+        spans = list(zip(phases, marks[:-1], marks[1:], strict=True))
+        wall = {p: round((b[0] - a[0]) * 1000, 3) for p, a, b in spans}
+        cpu = {p: round((b[1] - a[1]) * 1000, 3) for p, a, b in spans}
+        print(json.dumps({"wall": wall, "cpu": cpu}))
 
 
 if __name__ == "__main__":
