@@ -73,8 +73,8 @@ def _env(pycache_prefix: Path | None, *, write_bytecode: bool = False, functions
         env["PYTHONDONTWRITEBYTECODE"] = "1"
     if pycache_prefix is not None:
         env["PYTHONPYCACHEPREFIX"] = str(pycache_prefix)
-    if functions is not None:
-        env["PYTHONPATH"] = str(functions)
+    # Always on PYTHONPATH, so the import system searches the same path either way.
+    env["PYTHONPATH"] = str(functions or ROOT / "functions")
     return env
 
 
@@ -319,8 +319,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--functions", type=Path, help="measure this functions/ dir's code instead")
+    parser.add_argument("--label", help="what the code measured is (kept in the result)")
     args = parser.parse_args(argv)
     result = cold_start(args.runs, args.functions.resolve() if args.functions else None, artifact=False)
+    if args.label:
+        result["code"] = args.label
     print(json.dumps(result, indent=2))
     for row in summary(result):
         print(" | ".join(row), file=sys.stderr)
