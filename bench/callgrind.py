@@ -1,8 +1,9 @@
 """CPU instructions a process executes, phase by phase, counted by valgrind's callgrind.
 
 Instructions (callgrind's `Ir`) do not depend on how busy the machine is: with
-PYTHONHASHSEED fixed, the same program counts the same (to the instruction, here), where
-wall times on 2 shared cores vary 2x. The program marks the end of each phase by calling
+PYTHONHASHSEED fixed, the same work counts the same (an import to the instruction; a
+request within 0.01%, its uuids and clock readings differing; threads within ~1%, as they
+interleave), where wall times on 2 shared cores vary 2x. The program marks the end of each phase by calling
 `os.getppid()` (callgrind is told to start a new count before each call of `getppid`,
 which nothing in CPython or our libraries calls otherwise):
 
