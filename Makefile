@@ -103,8 +103,10 @@ operations: install
 	$(BIN)/python scripts/gen_operations.py
 
 # Benchmarks (docs/performance.md): writes bench/results/*.json and prints one table, in
-# under 10 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.
+# about 12 minutes on 2 cores. BENCH_ARGS=--quick for a smoke run, --full for 10k among 100k.
+# The cold start's instructions are counted by valgrind's callgrind (installed here, once).
 bench: install
+	@scripts/system_packages.sh valgrind
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 # Fails (exit 1) when a figure in bench/results/ breaks its budget; runs no benchmark.

@@ -75,24 +75,10 @@ def table(results: Path) -> str:
             ]
         )
     cs = _load(results, "cold_start")
-    if cs:
-        for name, ms in cs["median_ms"].items():
-            ratio = cs["ratio_to_boto3"].get(name)
-            rows.append(
-                [f"import {name}", f"{ms:.0f} ms (median of {cs['runs']})", f"{ratio:.2f}x boto3" if ratio else ""]
-            )
-        if "api_without_bytecode_ms" in cs:
-            rows.append(
-                [
-                    "import inmail.handlers.api without bytecode",
-                    f"{cs['api_without_bytecode_ms']:.0f} ms (a build not run through make package)",
-                    f"{cs['api_without_bytecode_ms'] / cs['median_ms']['boto3']:.2f}x boto3",
-                ]
-            )
-        artifact = cs.get("artifact") or {}
-        for name, ms in (artifact.get("median_ms") or {}).items():
-            rows.append([f"artifact, python {artifact['python']}: import {name}", f"{ms:.0f} ms", ""])
-        if "ratio_to_boto3" in artifact:
-            rows[-1][2] = f"{artifact['ratio_to_boto3']:.2f}x boto3"
+    if cs and "instructions" in cs:
+        from bench.coldstart import summary
+
+        for what, instructions, ms in summary(cs):
+            rows.append([f"cold start: {what}", f"{instructions} instructions", ms])
     figures = _table(["measure", "figures", "time"], rows) if rows else "(no results)"
     return figures + "\n\nBudgets (make bench-check):\n" + render(verdicts(results))

@@ -90,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         from bench import coldstart
 
         started = time.perf_counter()
-        _write("cold_start", {"meta": _meta(started, args), **coldstart.cold_start(3 if args.quick else 9)})
+        _write("cold_start", {"meta": _meta(started, args), **coldstart.cold_start(3 if args.quick else 10)})
 
     print(report.table(RESULTS))
     return 0

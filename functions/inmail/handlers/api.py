@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Any
+from . import init_phase
 
-from aws_lambda_powertools.logging import correlation_paths
+with init_phase():
+    from typing import Any
 
-from ..api.apigw import handle_event
-from ..api.http import GraphQLHttp
-from ..config import Settings
-from ..observability import logger
-from ..wiring import build_deps
+    from aws_lambda_powertools.logging import correlation_paths
 
-settings = Settings.from_env()
-_api = GraphQLHttp(build_deps(settings), settings)
+    from .. import snapstart
+    from ..api.apigw import handle_event
+    from ..api.http import GraphQLHttp
+    from ..config import Settings
+    from ..observability import logger
+    from ..wiring import build_deps
+
+    settings = Settings.from_env()
+    _deps = build_deps(settings)  # one botocore session and client, built here
+    _api = GraphQLHttp(_deps, settings)
+    snapstart.register(_api, _deps)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

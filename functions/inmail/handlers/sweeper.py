@@ -5,18 +5,21 @@ it acts in."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from . import init_phase
 
-from aws_lambda_powertools.metrics import MetricUnit
+with init_phase():
+    from datetime import UTC, datetime
+    from typing import Any
 
-from ..config import Settings
-from ..observability import logger, metrics
-from ..services.sweep import Outcome, SweepSummary, run_sweep
-from ..wiring import build_deps
+    from aws_lambda_powertools.metrics import MetricUnit
 
-settings = Settings.from_env()
-deps = build_deps(settings)
+    from ..config import Settings
+    from ..observability import logger, metrics
+    from ..services.sweep import Outcome, SweepSummary, run_sweep
+    from ..wiring import build_deps
+
+    settings = Settings.from_env()
+    deps = build_deps(settings)  # one botocore session and client, built here
 
 
 def sweep_time(event: dict[str, Any]) -> datetime:

@@ -6,14 +6,15 @@ import base64
 import binascii
 import json
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, assert_never
 
+from botocore.awsrequest import AWSResponse
 from pynamodb.attributes import Attribute
-from pynamodb.connection import Connection
 from pynamodb.exceptions import (
     PutError,
     PynamoDBException,
@@ -42,8 +43,6 @@ from ..domain.ports import LedgerIndex, ThreadIndex
 from ..domain.rules import invalid_cursor
 from . import codec
 from .models import (
-    CONNECT_TIMEOUT_SECONDS,
-    READ_TIMEOUT_SECONDS,
     CandidateModel,
     ContractModel,
     CounterModel,
@@ -77,20 +76,50 @@ def due_shard(thread_id: str, shards: int) -> str:
 
 class DynamoStore:
     def __init__(self, settings: Settings):
-        configure(settings)
         self._settings = settings
-        self._connection = Connection(  # TransactWriteItems: the same timeouts as the models
-            region=settings.region,
-            host=settings.dynamodb_endpoint,
-            max_retry_attempts=settings.dynamodb_max_retries,
-            connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
-            read_timeout_seconds=READ_TIMEOUT_SECONDS,
-        )
+        # Every model and TransactWriteItems on one session and client, built here.
+        self._connection = configure(settings)
         self.due_shards = settings.due_shards
 
     def transaction_client(self) -> Any:
-        """The botocore client transactions go through (for metering)."""
+        """The botocore client transactions go through (for metering): the models' own."""
         return self._connection.client
+
+    def reconnect(self) -> None:
+        """A new session and client, keeping the service models already loaded: no
+        credentials or pooled sockets from before (after a SnapStart restore)."""
+        old = self._connection
+        self._connection = configure(self._settings, models_from=old.session)
+        old.client.close()
+
+    @contextmanager
+    def answered_in_process(self, *entities: Contract | Seat | Candidate) -> Iterator[Counter[str]]:
+        """Every DynamoDB request of this store answered here and none sent: a GetItem on
+        an entity's table finds that entity, on any other table nothing; every write is
+        accepted and not applied. Requests still go all the way through PynamoDB and
+        botocore (built, signed, their answers parsed). Yields the operations answered.
+        For the SnapStart prime: a request's whole path warmed, against no table."""
+        items = {}
+        for entity in entities:
+            model = _entity_model(entity)
+            items[model.Meta.table_name] = model.serialize()
+        answered: Counter[str] = Counter()
+
+        def answer(request: Any, **_: Any) -> AWSResponse:
+            target = request.headers["X-Amz-Target"]
+            operation = (target.decode() if isinstance(target, bytes) else target).rpartition(".")[2]
+            answered[operation] += 1
+            table = json.loads(request.body or b"{}").get("TableName")
+            found = {"Item": items[table]} if operation == "GetItem" and table in items else {}
+            headers = {"content-type": "application/x-amz-json-1.0"}
+            return AWSResponse(request.url, 200, headers, _Body(json.dumps(found).encode()))
+
+        events = self._connection.client.meta.events
+        events.register_first("before-send.dynamodb", answer)
+        try:
+            yield answered
+        finally:
+            events.unregister("before-send.dynamodb", answer)
 
     # ---- reads ------------------------------------------------------------------
 
@@ -257,6 +286,16 @@ class DynamoStore:
         )
 
 
+class _Body:
+    """A response body as botocore reads one (`AWSResponse.raw`)."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._body
+
+
 class StoreDelivery:
     """Delivery into the candidate's inbox = committing the delivered state (see ports)."""
 
@@ -369,6 +408,14 @@ def _seat_model(s: Seat) -> SeatModel:
         restricted=s.restricted,
         name=s.name,
     )
+
+
+def _entity_model(entity: Contract | Seat | Candidate) -> Model:
+    if isinstance(entity, Contract):
+        return _contract_model(entity)
+    if isinstance(entity, Seat):
+        return _seat_model(entity)
+    return _candidate_model(entity)
 
 
 def _entry_model(e: LedgerEntry) -> LedgerModel:

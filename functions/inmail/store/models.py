@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import botocore.session
 from pynamodb.attributes import BooleanAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.connection import base as pynamodb_base
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
@@ -215,10 +218,43 @@ TABLE_SETTINGS = {
 # Per attempt: a stuck call is retried long before the API's 25 s timeout.
 CONNECT_TIMEOUT_SECONDS = 2
 READ_TIMEOUT_SECONDS = 5
+# PynamoDB's default pool; the sweeper's workers each hold at most one connection at a time.
+MIN_POOL_CONNECTIONS = 10
 
 
-def configure(settings: Settings) -> None:
-    """Bind the models to the configured tables and endpoint, once per process."""
+class SharedConnection(Connection):
+    """A PynamoDB connection on a botocore session of our choosing. PynamoDB makes a session
+    per connection and per thread; each one loads DynamoDB's service model again (~60 ms),
+    which a cold start would pay once per model on its first request."""
+
+    def __init__(self, session: botocore.session.Session, **options: Any):
+        super().__init__(**options)
+        self._session = session
+
+    @property
+    def session(self) -> botocore.session.Session:
+        return self._session
+
+
+def configure(settings: Settings, models_from: botocore.session.Session | None = None) -> SharedConnection:
+    """Bind the models to the configured tables and endpoint on one connection: one botocore
+    session and one client, built here (in the init phase, not on the first request) and
+    shared by every model and the store's transactions. `models_from` is a session whose
+    loaded service models the new one reuses (after a SnapStart restore)."""
+    # Looked up on PynamoDB at call time: the tests and the bench give it their own.
+    session: botocore.session.Session = pynamodb_base.get_session()  # type: ignore[attr-defined]
+    if models_from is not None and models_from is not session:
+        session.register_component("data_loader", models_from.get_component("data_loader"))
+    pool = max(MIN_POOL_CONNECTIONS, settings.sweep_workers)
+    connection = SharedConnection(
+        session,
+        region=settings.region,
+        host=settings.dynamodb_endpoint,
+        max_retry_attempts=settings.dynamodb_max_retries,
+        connect_timeout_seconds=CONNECT_TIMEOUT_SECONDS,
+        read_timeout_seconds=READ_TIMEOUT_SECONDS,
+        max_pool_connections=pool,
+    )
     for model, attr in TABLE_SETTINGS.items():
         meta: Any = model.Meta
         meta.table_name = getattr(settings, attr)
@@ -227,4 +263,10 @@ def configure(settings: Settings) -> None:
         meta.max_retry_attempts = settings.dynamodb_max_retries
         meta.connect_timeout_seconds = CONNECT_TIMEOUT_SECONDS
         meta.read_timeout_seconds = READ_TIMEOUT_SECONDS
+        meta.max_pool_connections = pool
         model._connection = None  # drop a connection bound to the previous settings
+        table = model._get_connection()  # PynamoDB's own table description; makes no client
+        connection.add_meta_table(table.get_meta_table())
+        table.connection = connection
+    connection.client  # noqa: B018 - built now, so the first request finds it ready
+    return connection

@@ -1,0 +1,59 @@
+"""What a cold start builds, and when: one botocore session and client for the whole store,
+in the init phase (a session per model cost each model ~60 ms on the first request); the
+collector off while a handler's init runs. How much each saves is measured by `make bench`
+(bench/coldstart.py), not here."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import pytest
+from pynamodb.connection import base as pynamodb_base
+
+from inmail.config import Settings
+from inmail.handlers import init_phase
+from inmail.store.models import ALL_MODELS
+
+
+def test_the_store_builds_one_session_and_client_for_every_model_and_the_transactions(
+    aws: None, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from inmail.store.dynamo import DynamoStore
+    from inmail.store.tables import ensure_tables
+
+    ensure_tables(settings)
+    made: list[Any] = []
+    get_session = pynamodb_base.get_session  # type: ignore[attr-defined]
+    monkeypatch.setattr(pynamodb_base, "get_session", lambda: made.append(get_session()) or made[-1])
+
+    store = DynamoStore(settings)
+    built = [model._get_connection().connection._client for model in ALL_MODELS]  # before any request
+
+    assert len(made) == 1
+    assert built[0] is not None and all(client is built[0] for client in built)
+    assert store.transaction_client() is built[0]
+    assert store.get_contract("none") is None  # and it answers
+    assert len(made) == 1
+
+
+def test_the_init_phase_collects_nothing_and_leaves_the_collector_on_with_its_objects_frozen() -> None:
+    frozen = gc.get_freeze_count()
+    collections = sum(s["collections"] for s in gc.get_stats())
+    try:
+        with init_phase():
+            garbage = [[object()] for _ in range(50_000)]  # far past the first generation's threshold
+            assert not gc.isenabled()
+        assert sum(s["collections"] for s in gc.get_stats()) == collections
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + len(garbage)
+    finally:
+        gc.unfreeze()
+
+
+def test_a_failing_init_leaves_the_collector_on_and_freezes_nothing() -> None:
+    frozen = gc.get_freeze_count()
+    with pytest.raises(ValueError), init_phase():
+        raise ValueError("bad settings")
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen
