@@ -212,7 +212,7 @@ def _page(
     DynamoDB's ExclusiveStartKey (also when that item has since left a sparse index)."""
     id_attr, hash_attr, sort_attr = key_attrs
     rows.sort(key=lambda row: row[0], reverse=True)
-    if after is not None:
+    if after:  # "" reads from the start, as DynamoStore does
         start = _decode_cursor(after, key, hash_attr, key_attrs)[sort_attr]
         rows = [row for row in rows if row[0] < start]
     page = rows[:first]
