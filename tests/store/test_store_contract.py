@@ -22,6 +22,7 @@ from inmail.domain.model import (
     Check,
     Contract,
     CounterChange,
+    CounterKind,
     Decision,
     Expect,
     Failure,
@@ -31,6 +32,7 @@ from inmail.domain.model import (
     Message,
     MessageKind,
     MessageStatus,
+    RuleId,
     Seat,
     Thread,
 )
@@ -44,7 +46,7 @@ OFFSET = timezone(timedelta(hours=-5))
 @pytest.fixture(params=["memory", "dynamo"])
 def store(request: pytest.FixtureRequest, settings: Settings) -> Store:
     if request.param == "memory":
-        return MemoryStore(shards=settings.due_shards)
+        return MemoryStore(due_shards=settings.due_shards)
     request.getfixturevalue("aws")  # moto, for this parameter only
     from inmail.store.dynamo import DynamoStore
     from inmail.store.tables import ensure_tables
@@ -79,7 +81,7 @@ def thread(
 
 def new_thread(store: Store, tid: str, **kw: Any) -> Thread:
     changes = Changes()
-    stored = changes.put_thread(thread(tid, **kw), None)
+    stored = changes.put(thread(tid, **kw), None)
     store.commit(changes)
     return stored
 
@@ -87,6 +89,16 @@ def new_thread(store: Store, tid: str, **kw: Any) -> Thread:
 def entry(eid: str, *, at: datetime = T0, contract: str = "c1", recruiter: str = "r1", **fields: Any) -> LedgerEntry:
     kind = fields.pop("kind", LedgerKind.CHARGE)
     return LedgerEntry(eid, kind, 1, contract, recruiter, fields.pop("thread", "t1"), f"{eid}-m", "R01", at)
+
+
+def credits(delta: int, limit: int | None = None, key: str = "n", **fields: Any) -> CounterChange:
+    """A change to counter `key` (read back as "n"), refused as the month's credits."""
+    return CounterChange(CounterKind.CREDITS, key, delta, limit, **fields)
+
+
+def sends(delta: int, limit: int | None = None, key: str = "m") -> CounterChange:
+    """A change to counter `key` (read back as "m"), refused as the day's sends."""
+    return CounterChange(CounterKind.SENDS, key, delta, limit)
 
 
 def contract(cid: str = "c1", version: int = 1, **fields: Any) -> Contract:
@@ -128,9 +140,9 @@ def test_what_is_committed_is_read_back_field_for_field(store: Store) -> None:
     decided = T0.astimezone(OFFSET) + timedelta(days=3, microseconds=7)
     decision = Decision(
         MessageStatus.FAILED,
-        "R22",
+        RuleId.R22,
         FailureCode.RECRUITER_RESTRICTED,
-        (Check("R22", "recruiter not restricted", False, "restricted"), Check("R21", "enabled", True, "")),
+        (Check(RuleId.R22, "recruiter not restricted", False, "restricted"), Check(RuleId.R21, "enabled", True, "")),
         decided,
         "sweep-1",
     )
@@ -159,8 +171,8 @@ def test_what_is_committed_is_read_back_field_for_field(store: Store) -> None:
         version=1,
     )
     c = contract(follow_ups_enabled=False, follow_ups_changed_by="a1", follow_ups_changed_at=decided)
-    s = seat(admin=True, restricted=True)
-    k = Candidate("k1", "Kim", deleted=True, version=1)
+    s = seat(admin=True, restricted=True, name="Ada Byron")
+    k = Candidate("k1", "Kim Park", deleted=True, version=1, first_name="Kim", last_name="Park")
     e = entry("e1", at=decided, kind=LedgerKind.REFUND)
     store.commit(
         Changes(
@@ -169,7 +181,7 @@ def test_what_is_committed_is_read_back_field_for_field(store: Store) -> None:
             seats=[(s, None)],
             candidates=[(k, None)],
             ledger=[e],
-            counters=[CounterChange("n", 3, limit=10, expires_at=T0 + timedelta(days=2))],
+            counters=[credits(3, limit=10, expires_at=T0 + timedelta(days=2))],
         )
     )
     assert store.get_thread("t1") == t
@@ -207,11 +219,11 @@ def test_a_new_item_is_refused_when_its_id_exists(store: Store, kind: str) -> No
 def test_r30_an_update_needs_the_version_it_read(store: Store) -> None:
     first = new_thread(store, "t1")
     second = Changes()
-    current = second.put_thread(replace(first, subject="Second"), first)
+    current = second.put(replace(first, subject="Second"), first)
     store.commit(second)
     assert store.get_thread("t1") == current and current.version == 2
     stale = Changes()
-    stale.put_thread(replace(first, subject="Lost"), first)  # still expects version 1
+    stale.put(replace(first, subject="Lost"), first)  # still expects version 1
     refused(store, stale, Conflict)
     assert store.get_thread("t1") == current
 
@@ -229,18 +241,19 @@ def test_r04_a_ledger_entry_id_is_written_once(store: Store) -> None:
 
 def test_an_expect_commits_only_while_the_version_holds(store: Store) -> None:
     store.commit(Changes(contracts=[(contract(version=1), None)], seats=[(seat(version=1), None)]))
-    store.commit(Changes(expects=[Expect("contract", "c1", 1), Expect("seat", "r1", 1)], ledger=[entry("e1")]))
+    store.commit(Changes(expects=[Expect(contract(version=1)), Expect(seat(version=1))], ledger=[entry("e1")]))
     store.commit(Changes(contracts=[(contract(version=2, credits=5), 1)]))
-    refused(store, Changes(expects=[Expect("contract", "c1", 1)], ledger=[entry("e2")]), Conflict)
-    refused(store, Changes(expects=[Expect("candidate", "k1", 1)], ledger=[entry("e2")]), Conflict)  # never written
+    refused(store, Changes(expects=[Expect(contract(version=1))], ledger=[entry("e2")]), Conflict)
+    never_written = Candidate("k1", "Kim", version=1)
+    refused(store, Changes(expects=[Expect(never_written)], ledger=[entry("e2")]), Conflict)
     assert [e.entry_id for e in store.list_ledger(LedgerIndex.CONTRACT, "c1", 10, None).items] == ["e1"]
 
 
 def test_r30_a_refused_commit_writes_none_of_its_items(store: Store) -> None:
     """One item's condition fails, so the thread, the charge and the counter are not written."""
     store.commit(Changes(ledger=[entry("e1")]))
-    changes = Changes(ledger=[entry("e2"), entry("e1")], counters=[CounterChange("n", 1)])
-    changes.put_thread(thread("t1"), None)
+    changes = Changes(ledger=[entry("e2"), entry("e1")], counters=[credits(1)])
+    changes.put(thread("t1"), None)
     refused(store, changes, Conflict)
 
 
@@ -248,41 +261,41 @@ def test_r30_a_refused_commit_writes_none_of_its_items(store: Store) -> None:
 
 
 def test_counters_add_up_and_refunds_take_back(store: Store) -> None:
-    store.commit(Changes(counters=[CounterChange("n", 2)]))
-    store.commit(Changes(counters=[CounterChange("n", 3, limit=5)]))
-    store.commit(Changes(counters=[CounterChange("n", -1, limit=5)]))
+    store.commit(Changes(counters=[credits(2)]))
+    store.commit(Changes(counters=[credits(3, limit=5)]))
+    store.commit(Changes(counters=[credits(-1, limit=5)]))
     assert store.get_counter("n") == 4
 
 
 def test_r02_a_counter_reaches_its_limit_and_no_further(store: Store) -> None:
-    store.commit(Changes(counters=[CounterChange("n", 4, limit=5)]))
-    store.commit(Changes(counters=[CounterChange("n", 1, limit=5)]))  # exactly the limit
-    error = refused(store, Changes(counters=[CounterChange("n", 1, limit=5)]), LimitExceeded)
-    assert isinstance(error, LimitExceeded) and error.key == "n"
+    store.commit(Changes(counters=[credits(4, limit=5)]))
+    store.commit(Changes(counters=[credits(1, limit=5)]))  # exactly the limit
+    error = refused(store, Changes(counters=[credits(1, limit=5)]), LimitExceeded)
+    assert isinstance(error, LimitExceeded) and error.kind is CounterKind.CREDITS
     assert store.get_counter("n") == 5
 
 
 def test_a_delta_over_the_limit_is_refused_even_on_a_fresh_counter(store: Store) -> None:
-    error = refused(store, Changes(counters=[CounterChange("n", 3, limit=2)]), LimitExceeded)
-    assert isinstance(error, LimitExceeded) and error.key == "n"
+    error = refused(store, Changes(counters=[credits(3, limit=2)]), LimitExceeded)
+    assert isinstance(error, LimitExceeded) and error.kind is CounterKind.CREDITS
 
 
 def test_a_refund_is_never_refused_by_a_limit(store: Store) -> None:
     """Negative deltas carry no condition: a counter already past a lowered limit still
     takes its refunds."""
-    store.commit(Changes(counters=[CounterChange("n", 5)]))
-    store.commit(Changes(counters=[CounterChange("n", -1, limit=2)]))
+    store.commit(Changes(counters=[credits(5)]))
+    store.commit(Changes(counters=[credits(-1, limit=2)]))
     assert store.get_counter("n") == 4
 
 
 def test_the_counter_at_its_limit_is_the_one_named(store: Store) -> None:
     """sendInMail charges two counters at once (credits, daily sends): the error names the
     full one, and neither moves."""
-    store.commit(Changes(counters=[CounterChange("n", 1, limit=1)]))
-    changes = Changes(counters=[CounterChange("m", 1, limit=5), CounterChange("n", 1, limit=1)])
-    changes.put_thread(thread("t1"), None)
+    store.commit(Changes(counters=[credits(1, limit=1)]))
+    changes = Changes(counters=[sends(1, limit=5), credits(1, limit=1)])
+    changes.put(thread("t1"), None)
     error = refused(store, changes, LimitExceeded)
-    assert isinstance(error, LimitExceeded) and error.key == "n"
+    assert isinstance(error, LimitExceeded) and error.kind is CounterKind.CREDITS
     assert (store.get_counter("m"), store.get_counter("n")) == (0, 1)
 
 
@@ -292,16 +305,16 @@ def test_the_counter_at_its_limit_is_the_one_named(store: Store) -> None:
 def test_a_moved_version_is_reported_before_a_full_counter(store: Store) -> None:
     """A request that lost a race (Conflict: reload and decide again) must not be told the
     credits ran out, when a stale expect or put and a full counter fail together."""
-    store.commit(Changes(contracts=[(contract(version=1), None)], counters=[CounterChange("n", 1, limit=1)]))
+    store.commit(Changes(contracts=[(contract(version=1), None)], counters=[credits(1, limit=1)]))
     store.commit(Changes(contracts=[(contract(version=2), 1)]))
-    refused(store, Changes(expects=[Expect("contract", "c1", 1)], counters=[CounterChange("n", 1, limit=1)]), Conflict)
-    stale_put = Changes(contracts=[(contract(version=2), 1)], counters=[CounterChange("n", 1, limit=1)])
+    refused(store, Changes(expects=[Expect(contract(version=1))], counters=[credits(1, limit=1)]), Conflict)
+    stale_put = Changes(contracts=[(contract(version=2), 1)], counters=[credits(1, limit=1)])
     refused(store, stale_put, Conflict)
 
 
 def test_a_delta_over_its_limit_is_refused_before_any_condition(store: Store) -> None:
     store.commit(Changes(contracts=[(contract(version=1), None)]))
-    changes = Changes(expects=[Expect("contract", "c1", 9)], counters=[CounterChange("n", 2, limit=1)])
+    changes = Changes(expects=[Expect(contract(version=9))], counters=[credits(2, limit=1)])
     refused(store, changes, LimitExceeded)
 
 
@@ -315,14 +328,14 @@ def _a_bug(store: Store, changes: Changes) -> None:
 
 
 def test_one_item_twice_in_a_transaction_is_refused(store: Store) -> None:
-    _a_bug(store, Changes(counters=[CounterChange("n", 1), CounterChange("n", 1)]))
+    _a_bug(store, Changes(counters=[credits(1), credits(1)]))
     store.commit(Changes(contracts=[(contract(version=1), None)]))
-    _a_bug(store, Changes(expects=[Expect("contract", "c1", 1)], contracts=[(contract(version=2), 1)]))
+    _a_bug(store, Changes(expects=[Expect(contract(version=1))], contracts=[(contract(version=2), 1)]))
 
 
 def test_a_transaction_of_more_than_100_items_is_refused(store: Store) -> None:
-    _a_bug(store, Changes(counters=[CounterChange(f"n{i}", 1) for i in range(101)]))
-    store.commit(Changes(counters=[CounterChange(f"n{i}", 1) for i in range(100)]))
+    _a_bug(store, Changes(counters=[credits(1, key=f"n{i}") for i in range(101)]))
+    store.commit(Changes(counters=[credits(1, key=f"n{i}") for i in range(100)]))
     assert store.get_counter("n99") == 1
 
 
@@ -388,7 +401,7 @@ def test_r60_r61_the_inbox_and_awaiting_reply_are_sparse(store: Store) -> None:
     new_thread(store, "t2", at=T0 + timedelta(minutes=1), initial=message("t2-m1", status=MessageStatus.FAILED))
     replied = new_thread(store, "t3", at=T0 + timedelta(minutes=2))
     changes = Changes()
-    changes.put_thread(replace(replied, replied_at=T0 + timedelta(hours=1), reply_body="Yes"), replied)
+    changes.put(replace(replied, replied_at=T0 + timedelta(hours=1), reply_body="Yes"), replied)
     store.commit(changes)
     assert _ids(store.list_threads(ThreadIndex.INBOX, "k1", 10, None)) == ["t3", "t1"]
     assert _ids(store.list_threads(ThreadIndex.AWAITING, "r1", 10, None)) == ["t1"]
@@ -402,7 +415,7 @@ def test_a_cursor_resumes_after_an_item_that_left_a_sparse_index(store: Store) -
     left = store.get_thread("t2")
     assert left is not None
     changes = Changes()
-    changes.put_thread(replace(left, replied_at=T0 + timedelta(hours=1), reply_body="Yes"), left)
+    changes.put(replace(left, replied_at=T0 + timedelta(hours=1), reply_body="Yes"), left)
     store.commit(changes)
     assert _ids(store.list_threads(ThreadIndex.AWAITING, "r1", 10, page.end_cursor)) == ["t1", "t0"]
 
@@ -476,7 +489,7 @@ def test_r30_a_follow_up_leaves_the_due_index_once_it_is_no_longer_scheduled(sto
         changes = Changes()
         current = store.get_thread("t1")
         assert current is not None
-        changes.put_thread(replace(current, follow_up=replace(fu_of(t), status=status)), current)
+        changes.put(replace(current, follow_up=replace(fu_of(t), status=status)), current)
         store.commit(changes)
         assert _due(store, settings.due_shards, now) == {s: [] for s in range(settings.due_shards)}
 
