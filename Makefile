@@ -31,7 +31,7 @@ TEST_WORKERS ?= 2
 
 test: lint test-fast test-slow
 
-# The edit loop: the rules and the store contract, in well under a minute.
+# The edit loop: the rules and the store contract (about 20 s on a quiet 2-core box).
 test-fast: install
 	$(BIN)/python -m pytest $(FAST_TESTS)
 
