@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test lint unit integration contract bench bench-check fuzz load fmt clean tools requirements operations playground-assets browser package
+.PHONY: install run test test-fast test-slow lint unit rules integration contract bench bench-check fuzz load fmt clean tools requirements operations playground-assets browser package
 
 install: $(STAMP)
 
@@ -19,8 +19,24 @@ $(STAMP): pyproject.toml
 run: install
 	$(BIN)/inmail serve
 
-test: install lint tools browser
-	$(BIN)/python -m pytest
+# The tiers (docs/development.md), the fast one first so that it fails first:
+# - fast: the domain and services, the store contract on both stores, and the SPEC rules
+#   through the GraphQL schema and the Lambda's HTTP path on the in-memory store;
+# - slow: what needs DynamoDB (moto: cursors, faults, races, handlers), the local stack
+#   (`inmail serve` subprocesses), fuzzing, load, and the template/package checks.
+FAST_TESTS := tests/unit tests/store tests/rules
+SLOW_TESTS := tests/integration tests/contract
+# pytest-xdist workers for the slow tier (its moto tests are CPU bound); 0 runs it in one process.
+TEST_WORKERS ?= 2
+
+test: lint test-fast test-slow
+
+# The edit loop: the rules and the store contract (about 20 s on a quiet 2-core box).
+test-fast: install
+	$(BIN)/python -m pytest $(FAST_TESTS)
+
+test-slow: install tools browser
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) $(SLOW_TESTS)
 
 lint: install
 	$(BIN)/ruff check functions tests bench scripts
@@ -29,6 +45,9 @@ lint: install
 
 unit: install
 	$(BIN)/python -m pytest tests/unit
+
+rules: install
+	$(BIN)/python -m pytest tests/rules
 
 integration: install browser
 	$(BIN)/python -m pytest tests/integration

@@ -60,7 +60,19 @@ def dynamo_deps(aws: None, settings: Settings, clock: FakeClock) -> Deps:
 
 
 @pytest.fixture
+def memory_deps(settings: Settings, clock: FakeClock) -> Deps:
+    """The in-memory store (tests/fakes.py): DynamoStore's semantics, checked against it by
+    tests/store/test_store_contract.py, at a fraction of moto's cost."""
+    from fakes import MemoryStore, StoreDelivery
+
+    store = MemoryStore(due_shards=settings.due_shards)
+    return Deps(store=store, clock=clock, ids=SeqIds(), delivery=StoreDelivery(store), sleep=lambda _: None)
+
+
+@pytest.fixture
 def api(dynamo_deps: Deps, settings: Settings) -> Any:
+    """The Lambda's HTTP path on DynamoStore (moto); tests/rules overrides it with the
+    in-memory store."""
     from gql import GraphQLClient
 
     return GraphQLClient(dynamo_deps, settings)

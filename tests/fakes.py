@@ -1,8 +1,16 @@
-"""In-memory doubles of the ports, with the same conditional semantics as DynamoStore:
-every commit is all-or-nothing, versions and ids are checked, counters keep limits."""
+"""In-memory doubles of the ports. MemoryStore keeps DynamoStore's semantics, and
+tests/store/test_store_contract.py runs one contract on both so it cannot drift: every
+commit all-or-nothing; versions, ids and expects checked in DynamoDB's order (the first
+failed condition names the error); counters refused past their limit; a transaction with
+one item twice or over 100 items refused as DynamoDB refuses it; listings newest first on
+the same index keys, with the same opaque cursors (a position inside the caller's own
+partition, refused otherwise); the due index sharded as DynamoStore shards it."""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +28,39 @@ from inmail.domain.model import (
     Thread,
 )
 from inmail.domain.ports import LedgerIndex, ThreadIndex
+from inmail.domain.rules import invalid_cursor
+from inmail.store.codec import created_key, sortable
+from inmail.store.dynamo import due_shard
+
+# DynamoDB's TransactWriteItems limit.
+MAX_TRANSACTION_ITEMS = 100
+
+
+class InvalidTransaction(Exception):
+    """What DynamoDB answers with a ValidationException: a caller's bug, never a lost race."""
+
+
+def _inbox_key(t: Thread) -> str | None:
+    return t.candidate_id if t.in_inbox else None
+
+
+def _awaiting_key(t: Thread) -> str | None:
+    return t.recruiter_id if t.in_awaiting_reply else None
+
+
+# The thread indexes: (partition attribute, its value for a thread or None when the sparse
+# index leaves the thread out); the sort key is created_key, as in store/models.py.
+THREAD_INDEXES: dict[ThreadIndex, tuple[str, Callable[[Thread], str | None]]] = {
+    ThreadIndex.RECRUITER: ("recruiter_id", lambda t: t.recruiter_id),
+    ThreadIndex.CONTRACT: ("contract_id", lambda t: t.contract_id),
+    ThreadIndex.INBOX: ("inbox_candidate_id", _inbox_key),
+    ThreadIndex.AWAITING: ("awaiting_recruiter_id", _awaiting_key),
+}
+LEDGER_INDEXES: dict[LedgerIndex, str] = {LedgerIndex.CONTRACT: "contract_id", LedgerIndex.RECRUITER: "recruiter_id"}
+
+
+def _at_key(e: LedgerEntry) -> str:
+    return f"{sortable(e.at)}#{e.entry_id}"
 
 
 @dataclass
@@ -30,7 +71,8 @@ class MemoryStore:
     threads: dict[str, Thread] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
-    due_shards: int = 1  # one shard holds everything here
+    # Shards of the due index (Settings.due_shards), spread as DynamoStore spreads them.
+    due_shards: int = 1
     commits: int = 0
     # A hook run before each commit: tests use it to inject faults or interleavings.
     before_commit: Callable[[Changes], None] | None = None
@@ -71,19 +113,19 @@ class MemoryStore:
             self.commits += 1
 
     def _check(self, changes: Changes) -> None:
-        tables: list[tuple[dict[str, Any], list[tuple[Any, int | None]], str]] = [
-            (self.threads, list(changes.threads), "thread_id"),
-            (self.contracts, list(changes.contracts), "contract_id"),
-            (self.seats, list(changes.seats), "recruiter_id"),
-            (self.candidates, list(changes.candidates), "candidate_id"),
-        ]
-        for table, writes, key_attr in tables:
-            for item, expected in writes:
-                current = table.get(getattr(item, key_attr))
-                if expected is None and current is not None:
-                    raise Conflict(key_attr)
-                if expected is not None and (current is None or current.version != expected):
-                    raise Conflict(key_attr)
+        """DynamoStore's refusals, in its order: a limit below the delta before anything is
+        sent; then a malformed transaction; then the first failed condition in the order of
+        DynamoDB's cancellation reasons (condition checks, puts, counter updates)."""
+        for counter in changes.counters:
+            if counter.limit is not None and counter.delta > 0 and counter.limit < counter.delta:
+                raise LimitExceeded(counter.kind)
+        self._check_shape(changes)
+        for expect in changes.expects:
+            label, table = self._table(expect.entity)
+            current = table.get(expect.entity.key)
+            if current is None or current.version != expect.entity.version:
+                raise Conflict(label)
+        self._check_puts(changes)
         for entry in changes.ledger:
             if entry.entry_id in self.ledger:
                 raise Conflict("ledger")
@@ -91,54 +133,64 @@ class MemoryStore:
             over = counter.limit is not None and self.counters.get(counter.key, 0) + counter.delta > counter.limit
             if over and counter.delta > 0:
                 raise LimitExceeded(counter.kind)
-        expect_tables: dict[type, dict[str, Any]] = {
-            Contract: self.contracts,
-            Seat: self.seats,
-            Candidate: self.candidates,
-        }
-        for expect in changes.expects:
-            current = expect_tables[type(expect.entity)].get(expect.entity.key)
-            if current is None or current.version != expect.entity.version:
-                raise Conflict(type(expect.entity).__name__)
+
+    def _check_puts(self, changes: Changes) -> None:
+        """Each put's version condition: absent when expected is None, else that version."""
+        puts: list[tuple[str, dict[str, Any], list[tuple[Any, int | None]], str]] = [
+            ("thread", self.threads, list(changes.threads), "thread_id"),
+            ("contract", self.contracts, list(changes.contracts), "contract_id"),
+            ("seat", self.seats, list(changes.seats), "recruiter_id"),
+            ("candidate", self.candidates, list(changes.candidates), "candidate_id"),
+        ]
+        for label, table, writes, key_attr in puts:
+            for item, expected in writes:
+                stored = table.get(getattr(item, key_attr))
+                if expected is None and stored is not None:
+                    raise Conflict(label)
+                if expected is not None and (stored is None or stored.version != expected):
+                    raise Conflict(label)
+
+    def _check_shape(self, changes: Changes) -> None:
+        items = [(self._table(e.entity)[0], e.entity.key) for e in changes.expects]
+        items += [("thread", t.thread_id) for t, _ in changes.threads]
+        items += [("contract", c.contract_id) for c, _ in changes.contracts]
+        items += [("seat", s.recruiter_id) for s, _ in changes.seats]
+        items += [("candidate", c.candidate_id) for c, _ in changes.candidates]
+        items += [("ledger", e.entry_id) for e in changes.ledger]
+        items += [("counter", c.key) for c in changes.counters]
+        if len(items) > MAX_TRANSACTION_ITEMS:
+            raise InvalidTransaction(f"{len(items)} items in one transaction (DynamoDB takes {MAX_TRANSACTION_ITEMS})")
+        if len(set(items)) != len(items):
+            raise InvalidTransaction("a transaction cannot include multiple operations on one item")
+
+    def _table(self, entity: Contract | Seat | Candidate) -> tuple[str, dict[str, Any]]:
+        if isinstance(entity, Contract):
+            return "contract", self.contracts
+        if isinstance(entity, Seat):
+            return "seat", self.seats
+        return "candidate", self.candidates
+
+    # ---- listings: DynamoStore's index keys and cursors ------------------------------------
 
     def list_threads(self, index: ThreadIndex, key: str, first: int, after: str | None) -> Page[Thread]:
-        def keep(t: Thread) -> bool:
-            if index is ThreadIndex.RECRUITER:
-                return t.recruiter_id == key
-            if index is ThreadIndex.CONTRACT:
-                return t.contract_id == key
-            if index is ThreadIndex.INBOX:
-                return t.candidate_id == key and t.in_inbox
-            return t.recruiter_id == key and t.in_awaiting_reply
-
-        items = sorted(
-            (t for t in self.threads.values() if keep(t)), key=lambda t: (t.created_at, t.thread_id), reverse=True
-        )
-        ids = [t.thread_id for t in items]
-        start = ids.index(after) + 1 if after in ids else 0
-        page = items[start : start + first]
-        return Page(page, [t.thread_id for t in page], start + first < len(items))
+        hash_attr, partition = THREAD_INDEXES[index]
+        rows = [(created_key(t), t) for t in self.threads.values() if partition(t) == key]
+        return _page(rows, ("thread_id", hash_attr, "created_key"), key, first, after, lambda t: t.thread_id)
 
     def list_ledger(self, index: LedgerIndex, key: str, first: int, after: str | None) -> Page[LedgerEntry]:
-        attr = "contract_id" if index is LedgerIndex.CONTRACT else "recruiter_id"
-        items = sorted(
-            (e for e in self.ledger.values() if getattr(e, attr) == key),
-            key=lambda e: (e.at, e.entry_id),
-            reverse=True,
-        )
-        ids = [e.entry_id for e in items]
-        start = ids.index(after) + 1 if after in ids else 0
-        page = items[start : start + first]
-        return Page(page, [e.entry_id for e in page], start + first < len(items))
+        hash_attr = LEDGER_INDEXES[index]
+        rows = [(_at_key(e), e) for e in self.ledger.values() if getattr(e, hash_attr) == key]
+        return _page(rows, ("entry_id", hash_attr, "at_key"), key, first, after, lambda e: e.entry_id)
 
     def due_thread_ids(self, shard: int, now: datetime, limit: int) -> list[str]:
-        if shard != 0:
-            return []
         due = []
         for t in self.threads.values():
             fu = t.scheduled_follow_up
-            if fu is not None and fu.scheduled_for is not None and fu.scheduled_for <= now:
-                due.append((fu.scheduled_for, t.thread_id))
+            in_index = fu is not None and fu.scheduled_for is not None
+            if in_index and due_shard(t.thread_id, self.due_shards) == str(shard):
+                assert fu is not None and fu.scheduled_for is not None
+                if sortable(fu.scheduled_for) <= sortable(now):
+                    due.append((sortable(fu.scheduled_for), t.thread_id))
         return [tid for _, tid in sorted(due)[:limit]]
 
     # ---- what tests check ------------------------------------------------------------
@@ -146,6 +198,46 @@ class MemoryStore:
     def balance_used(self, contract_id: str) -> int:
         """Credits used across all months, from the counters."""
         return sum(v for k, v in self.counters.items() if k.startswith(f"credits#{contract_id}#"))
+
+
+def _page(
+    rows: list[tuple[str, Any]],
+    key_attrs: tuple[str, str, str],
+    key: str,
+    first: int,
+    after: str | None,
+    item_id: Callable[[Any], str],
+) -> Page[Any]:
+    """Newest first by the index's sort key; a cursor resumes after its sort key, like
+    DynamoDB's ExclusiveStartKey (also when that item has since left a sparse index)."""
+    id_attr, hash_attr, sort_attr = key_attrs
+    rows.sort(key=lambda row: row[0], reverse=True)
+    if after:  # "" reads from the start, as DynamoStore does
+        start = _decode_cursor(after, key, hash_attr, key_attrs)[sort_attr]
+        rows = [row for row in rows if row[0] < start]
+    page = rows[:first]
+    cursors = [_encode_cursor({id_attr: item_id(item), hash_attr: key, sort_attr: sort}) for sort, item in page]
+    return Page([item for _, item in page], cursors, len(rows) > first)
+
+
+def _encode_cursor(raw: dict[str, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).decode()
+
+
+def _decode_cursor(cursor: str, key: str, hash_attr: str, key_attrs: tuple[str, ...]) -> dict[str, str]:
+    try:
+        raw = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise invalid_cursor() from exc
+    valid = (
+        isinstance(raw, dict)
+        and set(raw) == set(key_attrs)
+        and all(isinstance(v, str) and 0 < len(v) <= 512 for v in raw.values())
+        and raw[hash_attr] == key
+    )
+    if not valid:
+        raise invalid_cursor()
+    return raw
 
 
 class StoreDelivery:

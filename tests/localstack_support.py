@@ -19,8 +19,13 @@ from typing import Any
 
 import httpx
 
-STARTUP_SECONDS = 90.0  # cold imports of moto + strawberry on a busy CI box
-STOP_SECONDS = 30.0
+# Guards against a hang, never speed limits: the tests wait on events (a server ready, a
+# process exited, an answer), and these only end a test that is broken. They are far past
+# what a working server takes on a busy 2-core box (cold imports of moto + strawberry took
+# over 90 s at load 19).
+STARTUP_SECONDS = 600.0
+STOP_SECONDS = 300.0
+REQUEST_SECONDS = 120.0
 
 
 def inmail_command() -> list[str]:
@@ -79,7 +84,7 @@ def group_alive(pgid: int) -> bool:
     return True
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, cwd: Path, timeout: float = STARTUP_SECONDS) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [*inmail_command(), *args],
         cwd=cwd,
@@ -203,7 +208,7 @@ class Server:
         if bearer is not None:
             headers["Authorization"] = f"Bearer {bearer}"
         body = json.dumps({"query": query, "variables": variables or {}})
-        return httpx.post(self.url, content=body, headers=headers, timeout=30.0)
+        return httpx.post(self.url, content=body, headers=headers, timeout=REQUEST_SECONDS)
 
     def gql(self, query: str, variables: dict[str, Any] | None = None, bearer: str | None = None) -> dict[str, Any]:
         response = self.post(query, variables, bearer)

@@ -37,6 +37,9 @@ TOOLS = ROOT / ".venv-tools"
 SAM = TOOLS / "bin" / "sam"
 LAMBDA_PYTHON = TOOLS / "lambda" / "bin" / "python"
 REGION = "us-east-1"
+# A guard against a hung tool, not a speed limit (`sam validate` takes ~10 s, over 30 s on
+# a busy box).
+TOOL_SECONDS = 600
 DEAD_ENDPOINT = "http://127.0.0.1:9"  # discard port: nothing listens, any AWS call fails fast
 
 OFFLINE_ENV = {
@@ -89,7 +92,9 @@ def sam_validate(path: Path, *, lint: bool) -> subprocess.CompletedProcess[str]:
     args = [str(SAM), "validate", "--template-file", str(path), "--region", REGION]
     if lint:
         args.append("--lint")
-    return subprocess.run(args, capture_output=True, text=True, env=offline_env(), cwd=path.parent, timeout=180)
+    return subprocess.run(
+        args, capture_output=True, text=True, env=offline_env(), cwd=path.parent, timeout=TOOL_SECONDS
+    )
 
 
 def cfn_lint(path: Path, ignore: tuple[str, ...] = ()) -> list[str]:
@@ -339,7 +344,7 @@ def test_samconfig_environments_validate() -> None:
 
     def validate(env_name: str) -> subprocess.CompletedProcess[str]:
         args = [str(SAM), "validate", "--config-file", "infra/samconfig.toml", "--config-env", env_name]
-        return subprocess.run(args, capture_output=True, text=True, env=offline_env(), cwd=ROOT, timeout=180)
+        return subprocess.run(args, capture_output=True, text=True, env=offline_env(), cwd=ROOT, timeout=TOOL_SECONDS)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         for result in pool.map(validate, ("default", "prod")):
@@ -618,7 +623,12 @@ def test_handler_imports_in_clean_environment(
     env["POWERTOOLS_LOG_LEVEL"] = "INFO"
     code = f"import importlib; h = getattr(importlib.import_module({module!r}), {attr!r}); assert callable(h)"
     result = subprocess.run(
-        [str(LAMBDA_PYTHON), "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=120
+        [str(LAMBDA_PYTHON), "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=TOOL_SECONDS,
     )
     assert result.returncode == 0, result.stderr
 

@@ -37,7 +37,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--no-first-run",
 ]
-WAIT_MS = 60_000  # a busy CI box parses GraphiQL's 3.5 MB slowly; waits end on the event
+WAIT_MS = 300_000  # a hang guard: waits end on the event (a busy CI box parses GraphiQL's 3.5 MB slowly)
 expect.set_options(timeout=WAIT_MS)
 
 

@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import steps
 
+import steps
 from gql import Caller, GraphQLClient
 from inmail.domain.model import Changes
 

@@ -30,6 +30,11 @@ SNAPSHOT_EVERY = 0.4  # seconds; `inmail serve` defaults to 60
 WRITERS = 4
 CREDITS = 100_000
 SNAPSHOT = "dynamodb-snapshot.json"
+# Writes acknowledged in the writes phase before the kill, whatever the machine's speed:
+# the test waits for them (and for a snapshot begun after the first half of them).
+MIN_WRITES = 20
+# Only for a test that is broken (a writer stuck, no snapshot ever): never reached otherwise.
+HANG_GUARD_SECONDS = 300.0
 
 
 @pytest.fixture
@@ -57,14 +62,16 @@ def snapshot_taken_at(data_dir: Path) -> datetime | None:
     return datetime.fromisoformat(raw["taken_at"])
 
 
-def wait_for_snapshot_after(data_dir: Path, moment: datetime, timeout: float = 30.0) -> datetime:
-    deadline = time.monotonic() + timeout
+def wait_for_snapshot_after(data_dir: Path, moment: datetime) -> datetime:
+    """Waits for the snapshot file to record a start after `moment` (the server writes one
+    every SNAPSHOT_EVERY s, start to start)."""
+    deadline = time.monotonic() + HANG_GUARD_SECONDS
     while time.monotonic() < deadline:
         taken = snapshot_taken_at(data_dir)
         if taken is not None and taken > moment:
             return taken
         time.sleep(0.05)
-    raise AssertionError(f"no snapshot begun after {moment.isoformat()} within {timeout} s")
+    raise AssertionError(f"no snapshot begun after {moment.isoformat()} in {HANG_GUARD_SECONDS} s")
 
 
 def pages(srv: Server, name: str, field: str, bearer: str, **variables: Any) -> list[dict[str, Any]]:
@@ -102,26 +109,48 @@ def assert_consistent(srv: Server, admin: str) -> dict[str, dict[str, Any]]:
 
 @dataclass
 class Acked:
-    """What the server acknowledged, and when (wall clock, once the answer arrived)."""
+    """What the server acknowledged, and when (wall clock, once the answer arrived); the
+    main thread waits on it for a number of acknowledged writes."""
 
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    changed: threading.Condition = field(default_factory=threading.Condition)
     sends: list[tuple[datetime, str]] = field(default_factory=list)
     replies: list[tuple[datetime, str]] = field(default_factory=list)
+    writers_done: int = 0
+    errors: list[BaseException] = field(default_factory=list)
+
+    def add(self, kind: list[tuple[datetime, str]], tid: str) -> None:
+        with self.changed:
+            kind.append((datetime.now(UTC), tid))
+            self.changed.notify_all()
+
+    def count(self) -> int:
+        return len(self.sends) + len(self.replies)
+
+    def times(self) -> list[datetime]:
+        return sorted(at for at, _ in self.sends + self.replies)
+
+    def wait_for(self, writes: int) -> None:
+        """Until `writes` are acknowledged; fails at once if a writer broke or all stopped."""
+        with self.changed:
+            reached = self.changed.wait_for(
+                lambda: self.count() >= writes or self.errors or self.writers_done == WRITERS, HANG_GUARD_SECONDS
+            )
+            assert not self.errors, self.errors
+            assert reached and self.count() >= writes, f"writers stopped after {self.count()} of {writes} writes"
 
 
 def writer(srv: Server, recruiter: str, candidate: str, acked: Acked, stop: threading.Event, seed: int) -> None:
     rng = random.Random(seed)
     mine: list[str] = []
-    while not stop.is_set():
-        try:
+    try:
+        while not stop.is_set():
             if mine and rng.random() < 0.3:
                 tid = mine.pop(rng.randrange(len(mine)))
                 variables = {"input": {"threadId": tid, "body": "Yes"}}
                 body = srv.gql(operation("ReplyToInMail"), variables, candidate)
                 payload = body["data"]["replyToInMail"]
                 assert not payload["userErrors"], payload
-                with acked.lock:
-                    acked.replies.append((datetime.now(UTC), tid))
+                acked.add(acked.replies, tid)
             else:
                 fu = {"body": "ping", "delayDays": 3} if rng.random() < 0.7 else None
                 variables = {"input": {"candidateId": "k1", "subject": "Role", "body": "Hello", "followUp": fu}}
@@ -130,10 +159,16 @@ def writer(srv: Server, recruiter: str, candidate: str, acked: Acked, stop: thre
                 assert not payload["userErrors"], payload
                 tid = payload["thread"]["id"]
                 mine.append(tid)
-                with acked.lock:
-                    acked.sends.append((datetime.now(UTC), tid))
-        except (httpx.TransportError, json.JSONDecodeError):
-            return  # the server is gone
+                acked.add(acked.sends, tid)
+    except (httpx.TransportError, json.JSONDecodeError):
+        pass  # the server is gone
+    except BaseException as exc:  # seen by the main thread, not lost with this one
+        with acked.changed:
+            acked.errors.append(exc)
+    finally:
+        with acked.changed:
+            acked.writers_done += 1
+            acked.changed.notify_all()
 
 
 def test_kill_9_mid_writes_keeps_everything_before_the_last_snapshot(server: Server) -> None:
@@ -161,8 +196,10 @@ def test_kill_9_mid_writes_keeps_everything_before_the_last_snapshot(server: Ser
     replied = [ok(srv, "ReplyToInMail", kim, threadId=p["thread"]["id"], body="Yes") for p in first[:3]]
     wait_for_snapshot_after(srv.data_dir, datetime.now(UTC))
 
-    # Writers on every side while snapshots run every SNAPSHOT_EVERY s; kill -9 at a
-    # random moment (sometimes during a snapshot write).
+    # Writers on every side while snapshots run every SNAPSHOT_EVERY s. The kill waits on
+    # events, not on time: MIN_WRITES acknowledged, a snapshot begun after the first half of
+    # them (so writes of this phase must be restored), then a random number more, so that
+    # kill -9 lands at a random moment (sometimes during a snapshot write).
     acked = Acked()
     stop = threading.Event()
     writers = [
@@ -171,15 +208,18 @@ def test_kill_9_mid_writes_keeps_everything_before_the_last_snapshot(server: Ser
     ]
     for w in writers:
         w.start()
-    time.sleep(2.0 + random.random() * 1.5)
+    acked.wait_for(MIN_WRITES)
+    wait_for_snapshot_after(srv.data_dir, acked.times()[MIN_WRITES // 2 - 1])
+    acked.wait_for(acked.count() + random.randrange(20))
     srv.kill()  # SIGKILL to the whole process group: no clean stop, no final snapshot
     stop.set()
     for w in writers:
-        w.join(timeout=30)
+        w.join(timeout=HANG_GUARD_SECONDS)
+    assert not acked.errors, acked.errors
     taken_at = snapshot_taken_at(srv.data_dir)
     assert taken_at is not None, "the last complete snapshot must be readable"
     before_kill = len(acked.sends) + len(acked.replies)
-    assert before_kill >= 20, f"too few writes before the kill to prove anything ({before_kill})"
+    assert before_kill >= MIN_WRITES, f"too few writes before the kill to prove anything ({before_kill})"
 
     # A torn snapshot write (the process died inside it) leaves a temp file: never loaded.
     torn = srv.data_dir / "dynamodb-snapshot.tmp"
@@ -193,6 +233,7 @@ def test_kill_9_mid_writes_keeps_everything_before_the_last_snapshot(server: Ser
         assert threads[p["thread"]["id"]]["repliedAt"] is not None, "a reply acknowledged before the snapshot was lost"
     kept_sends = [tid for at, tid in acked.sends if at < taken_at]
     kept_replies = [tid for at, tid in acked.replies if at < taken_at]
+    assert len(kept_sends) + len(kept_replies) >= MIN_WRITES // 2, "the writes phase proved nothing restored"
     assert all(tid in threads for tid in kept_sends), "a send acknowledged before the last snapshot was lost"
     assert all(threads[tid]["repliedAt"] is not None for tid in kept_replies), "a reply before the snapshot was lost"
     # What came after the snapshot may be gone, but never in part (checked above).

@@ -7,6 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+
+from inmail.domain.errors import TransientDeliveryError
+from inmail.domain.model import Changes
+from inmail.domain.ports import Delivery
+from inmail.services.deps import Deps
 from steps import (
     awaiting_ids,
     inbox_ids,
@@ -22,11 +27,6 @@ from steps import (
     thread,
     world,
 )
-
-from inmail.domain.errors import TransientDeliveryError
-from inmail.domain.model import Changes
-from inmail.domain.ports import Delivery
-from inmail.services.deps import Deps
 
 TECHNICAL_ISSUE_TEXT = (
     "The message cannot be delivered to the candidate due to a technical issue. The credit has been refunded to you."

@@ -27,7 +27,6 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.exceptions import ReadTimeoutError
-from sweeping import atomic_moto, sweep_handler
 
 from gql import Caller, GraphQLClient, Response
 from inmail.config import Settings
@@ -38,6 +37,7 @@ from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
 from inmail.store.metering import DynamoDBHooks
 from support import T0, LambdaContext, decode_body, http_event, operation
+from sweeping import atomic_moto, sweep_handler
 
 # A sweep killed mid-way never publishes its metrics: Powertools warns, as it should.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")

@@ -31,8 +31,6 @@ def test_load_bounded_loses_nothing_and_charges_once(tmp_path: Path) -> None:
             "12",
             "--sweep-every",
             "2",
-            "--max-seconds",
-            "45",
             "--out",
             str(out),
         ]

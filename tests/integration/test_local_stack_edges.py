@@ -21,6 +21,8 @@ import pytest
 
 from inmail.api.auth import principal_from_bearer
 from localstack_support import (
+    STARTUP_SECONDS,
+    STOP_SECONDS,
     Server,
     free_port,
     inmail_command,
@@ -34,7 +36,7 @@ from support import operation
 pytestmark = pytest.mark.slow
 
 SNAPSHOT = "dynamodb-snapshot.json"
-FAIL_FAST_SECONDS = 12.0
+SERVING = "GraphQL API and playground:"  # `inmail serve`'s banner, once it is ready to serve
 
 
 def create_contract(srv: Server, bearer: str, cid: str) -> None:
@@ -52,12 +54,13 @@ def saved_contract_ids(data_dir: Path) -> str:
     return json.dumps([t for name, t in tables.items() if "contract" in name])
 
 
-def serve_until_exit(tmp_path: Path, data_dir: Path, timeout: float = FAIL_FAST_SECONDS) -> tuple[int | None, str]:
-    """`inmail serve` on free ports; returns (exit code or None if it was still running
-    after `timeout` and had to be stopped, stderr)."""
+def serve_until_exit(tmp_path: Path, data_dir: Path) -> tuple[int | None, str]:
+    """`inmail serve` on free ports, until it exits or starts serving: whichever comes
+    first, however long the machine takes. Returns (exit code, or None if it started and
+    had to be stopped; stderr)."""
     port, dport = free_port(), free_port()
-    err = tmp_path / f"serve-{port}.err"
-    with err.open("wb") as errf:
+    out, err = tmp_path / f"serve-{port}.out", tmp_path / f"serve-{port}.err"
+    with out.open("wb") as outf, err.open("wb") as errf:
         proc = subprocess.Popen(
             [
                 *inmail_command(),
@@ -73,20 +76,25 @@ def serve_until_exit(tmp_path: Path, data_dir: Path, timeout: float = FAIL_FAST_
             cwd=tmp_path,
             env=subprocess_env(),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=outf,
             stderr=errf,
             start_new_session=True,
         )
+    code: int | None = None
     try:
-        code: int | None = proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        code = None
+        # The events: the process exits, or prints its banner (which comes only after the
+        # snapshot was restored). The guard only ends a test that is broken.
+        deadline = time.monotonic() + STARTUP_SECONDS
+        while (code := proc.poll()) is None and time.monotonic() < deadline:
+            if SERVING in out.read_text(errors="replace"):
+                break
+            time.sleep(0.05)
     finally:
         if proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=STOP_SECONDS)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGKILL)
@@ -188,12 +196,11 @@ def test_a_damaged_snapshot_is_refused_with_a_clear_message(tmp_path: Path, cont
 # ---- the signing secret, made by several processes at once -----------------------------
 
 RACE = """
-import sys, time
+import sys
 from inmail.local.cli import main
-at = float(sys.argv[1])
-while time.time() < at:
-    pass
-raise SystemExit(main(["token", "--sub", "u", "--role", "OPERATOR", "--data-dir", sys.argv[2]]))
+print("ready", flush=True)
+sys.stdin.readline()  # "go": every process is past its imports, and they start together
+raise SystemExit(main(["token", "--sub", "u", "--role", "OPERATOR", "--data-dir", sys.argv[1]]))
 """
 
 
@@ -202,18 +209,24 @@ def test_concurrent_first_tokens_are_all_signed_with_the_one_secret(tmp_path: Pa
     every token printed must verify with the secret the server will load."""
     for attempt in range(5):
         data = tmp_path / f"data{attempt}"
-        at = time.time() + 1.5
         procs = [
             subprocess.Popen(
-                [sys.executable, "-c", RACE, str(at), str(data)],
+                [sys.executable, "-c", RACE, str(data)],
                 env=subprocess_env(),
+                stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
             )
             for _ in range(6)
         ]
-        results = [(p.wait(timeout=30), *p.communicate()) for p in procs]
+        for p in procs:  # a barrier: each says it is ready, then all are let go at once
+            assert p.stdout is not None and p.stdout.readline() == "ready\n", p.communicate()
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        results = [(p.wait(timeout=STARTUP_SECONDS), *p.communicate()) for p in procs]
         secret = (data / "jwt-secret").read_bytes().strip()
         for code, out, err in results:
             assert code == 0, f"inmail token failed on a fresh data dir:\n{err[-800:]}"

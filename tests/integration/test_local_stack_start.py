@@ -13,7 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from localstack_support import Server, free_port, inmail_command, port_accepts, run_cli, subprocess_env
+from localstack_support import (
+    STARTUP_SECONDS,
+    Server,
+    free_port,
+    inmail_command,
+    port_accepts,
+    run_cli,
+    subprocess_env,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -52,7 +60,7 @@ def test_the_banner_comes_once_the_api_port_takes_connections(tmp_path: Path) ->
         text=True,
         start_new_session=True,
     )
-    watchdog = threading.Timer(90, process.kill)  # a server that never prints ends the read
+    watchdog = threading.Timer(STARTUP_SECONDS, process.kill)  # a hang guard: a server that never prints ends the read
     watchdog.start()
     try:
         assert process.stdout is not None

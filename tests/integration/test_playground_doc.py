@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from inmail.local.playground import PRESETS
-from localstack_support import Server, inmail_command, subprocess_env
+from localstack_support import STARTUP_SECONDS, Server, inmail_command, subprocess_env
 
 pytestmark = pytest.mark.slow
 
@@ -114,7 +114,7 @@ def run_sh(block: Block, server: Server, workdir: Path) -> str:
         env=env,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=STARTUP_SECONDS,  # a hang guard, not a speed limit
         check=False,
     )
     assert done.returncode == 0, f"docs/playground.md line {block.line}:\n{script}\n{done.stderr}"

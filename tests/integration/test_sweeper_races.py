@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sweeping import atomic_moto
 
 from gql import Caller, GraphQLClient
 from inmail.domain.model import Changes, LedgerKind, MessageStatus
@@ -18,6 +17,7 @@ from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
 from inmail.store.metering import RequestMeter
 from support import T0, FakeClock
+from sweeping import atomic_moto
 
 DUE = T0 + timedelta(days=3)
 

@@ -52,7 +52,7 @@ def test_the_sweeper_refuses_to_start_with_a_bad_setting() -> None:
     """A cold start of the sweeper function fails at import, with the reason in its log."""
     env = {**os.environ, "PYTHONPATH": str(FUNCTIONS), "DUE_SHARDS": "0"}
     done = subprocess.run(
-        [sys.executable, "-c", "import inmail.handlers.sweeper"], env=env, capture_output=True, text=True, timeout=60
+        [sys.executable, "-c", "import inmail.handlers.sweeper"], env=env, capture_output=True, text=True, timeout=600
     )
     assert done.returncode != 0
     assert "SettingsError: DUE_SHARDS must be at least 1 (got 0)." in done.stderr

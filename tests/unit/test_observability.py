@@ -33,7 +33,7 @@ def run(service: str | None) -> tuple[list[dict[str, object]], str]:
     env["PYTHONPATH"] = str(FUNCTIONS)
     if service is not None:
         env["POWERTOOLS_SERVICE_NAME"] = service
-    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=60)
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     return [json.loads(line) for line in done.stdout.splitlines()], done.stderr
 

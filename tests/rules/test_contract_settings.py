@@ -1,10 +1,11 @@
-"""Contract settings (SPEC.md R50, R51), through the GraphQL API on moto."""
+"""Contract settings (SPEC.md R50, R51), through the GraphQL API on the in-memory store."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 import pytest
+
 from steps import (
     awaiting,
     codes,

@@ -1,4 +1,5 @@
-"""Run the sweeper Lambda handler against the test's moto tables."""
+"""Run the sweeper Lambda handler on the test's store (in memory or moto), and make
+in-process moto requests atomic for the race tests."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse, print_ast, validate
 
-from gql import Caller, GraphQLClient
+from gql import Caller
 from inmail.api.schema import schema
 from support import OPERATIONS, operation
 
@@ -127,19 +127,3 @@ def test_every_operation_runs_the_playground_session(api, clock):
     assert r1("Contract")["creditsRemaining"] == 8
 
     assert ran == set(NAMES), set(NAMES) - ran
-
-
-def test_profile_names_round_trip_through_dynamodb(api: GraphQLClient) -> None:
-    """The names R91 substitutes are stored and read back by DynamoStore, not only the fake."""
-    api.contract()
-    ops = api.operator
-    seat = ops.raw(
-        'mutation { addSeat(input: {contractId: "c1", recruiterId: "r1", name: "Ada Byron"}) { seat { name } } }'
-    )
-    assert seat.data["addSeat"]["seat"] == {"name": "Ada Byron"}
-    upsert = 'mutation { upsertCandidate(input: {candidateId: "k1", name: "K", firstName: "Kim"}) { candidate { id }} }'
-    assert not ops.raw(upsert).errors
-    recruiter = api.as_("r1", "RECRUITER", contract="c1")
-    assert recruiter.raw("{ viewer { seat { name } } }").data == {"viewer": {"seat": {"name": "Ada Byron"}}}
-    stored = api.deps.store.get_candidate("k1")
-    assert stored is not None and (stored.first_name, stored.last_name) == ("Kim", None)

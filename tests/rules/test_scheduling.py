@@ -1,10 +1,11 @@
-"""Follow-up scheduling (SPEC.md R10-R14), through the GraphQL API on moto."""
+"""Follow-up scheduling (SPEC.md R10-R14), through the GraphQL API on the in-memory store."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
 import pytest
+
 from steps import (
     codes,
     contract,

@@ -1,10 +1,11 @@
-"""Sending limits and input validation (SPEC.md R40-R45), through the GraphQL API on moto."""
+"""Sending limits and input validation (SPEC.md R40-R45), through the GraphQL API on the in-memory store."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from steps import (
     codes,
     inbox_ids,

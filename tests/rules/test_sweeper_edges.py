@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-import steps
-from sweeping import sweep_handler
 
+import steps
 from gql import Caller, GraphQLClient
 from inmail.domain.model import Changes
 from inmail.domain.ports import Delivery
 from support import T0, FakeClock
+from sweeping import sweep_handler
 
 DUE = T0 + timedelta(days=3)
 NEW_YORK = timezone(timedelta(hours=-5))

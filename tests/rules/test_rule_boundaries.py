@@ -1,4 +1,4 @@
-"""SPEC.md rules at their boundaries, through the public GraphQL path (moto). The first
+"""SPEC.md rules at their boundaries, through the public GraphQL path (in-memory store). The first
 three were violations an audit found (2026-11-27), now fixed; the rest pin boundaries no
 other test covered.
 """
@@ -9,9 +9,9 @@ import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from steps import codes, only_error, send, sent, sent_today, state, sweep, thread, world
 
 from gql import GraphQLClient
+from steps import codes, only_error, send, sent, sent_today, state, sweep, thread, world
 from support import FakeClock
 
 # ---- violations found by the audit, fixed -----------------------------------------------

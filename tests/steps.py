@@ -1,5 +1,6 @@
-"""What a user checks, through the committed GraphQL operations: shared by the
-integration tests (plain functions, no fixtures, so nothing leaks into other files)."""
+"""What a user checks, through the committed GraphQL operations: shared by the rule tests
+(in-memory store) and the integration tests (moto); plain functions, no fixtures, so
+nothing leaks into other files."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""The sweeper Lambda on moto: each rule of the delivery table (R20-R30), as a recruiter
-sees it through the API afterwards."""
+"""The sweeper Lambda handler on the in-memory store: each rule of the delivery table
+(R20-R30), as a recruiter sees it through the API afterwards."""
 
 from __future__ import annotations
 
@@ -7,13 +7,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import steps
-from sweeping import sweep_handler
 
+import steps
 from gql import Caller, GraphQLClient
 from inmail.domain.delivery import failure_message, failure_remedy
 from inmail.domain.model import FailureCode
 from support import T0, FakeClock
+from sweeping import sweep_handler
 
 DUE = T0 + timedelta(days=3)
 
