@@ -32,4 +32,5 @@ def table_names(settings: Settings) -> list[str]:
         settings.threads_table,
         settings.ledger_table,
         settings.counters_table,
+        settings.report_table,
     ]
