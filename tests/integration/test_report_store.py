@@ -29,7 +29,7 @@ from inmail.domain.model import (
 )
 from inmail.domain.report import cohort_of, recount
 from inmail.services.recount import recount_report
-from inmail.store.metering import DynamoDBHooks, RequestMeter
+from inmail.store.metering import RequestMeter, TableMeter
 from support import T0
 
 SENT = ReportMetric.INMAILS_SENT
@@ -163,18 +163,6 @@ def test_r82_the_recount_reads_every_thread_and_entry(store: Any) -> None:
 # ---- on moto: what the report costs -------------------------------------------------------------
 
 
-class TablesTouched(DynamoDBHooks):
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, str | None]] = []
-
-    def _before(self, **event: Any) -> None:
-        import json
-
-        body = event["params"].get("body") or b"{}"
-        request = json.loads(body)
-        self.calls.append((event["model"].name, request.get("TableName", ""), request.get("IndexName")))
-
-
 def test_r83_the_report_costs_the_same_requests_and_reads_whatever_the_threads(
     api: GraphQLClient, settings: Settings
 ) -> None:
@@ -194,7 +182,7 @@ def test_r83_the_report_costs_the_same_requests_and_reads_whatever_the_threads(
             assert not p["userErrors"], p
         out = []
         for caller in (admin, recruiter):
-            meter, touched = RequestMeter().attach(api.deps.store), TablesTouched().attach(api.deps.store)
+            meter, touched = RequestMeter().attach(api.deps.store), TableMeter().attach(api.deps.store)
             try:
                 r = caller.op("InMailReport", **variables)
             finally:
@@ -205,7 +193,7 @@ def test_r83_the_report_costs_the_same_requests_and_reads_whatever_the_threads(
                 {
                     "requests": dict(meter.requests),
                     "items read": dict(meter.items_read),
-                    "tables": sorted(set(touched.calls)),
+                    "tables": sorted(touched.calls),
                     "sent": r.data["inMailReport"]["total"]["inMailsSent"],
                 }
             )
@@ -247,3 +235,32 @@ def test_r82_the_recount_on_dynamodb_equals_the_counters_after_traffic(api: Grap
     total = r1.data("InMailReport", **{"from": DAY.isoformat(), "to": DAY.isoformat()})["inMailReport"]["total"]
     assert (total["inMailsSent"], total["followUpsScheduled"], total["followUpsCancelled"]) == (2, 2, 1)
     assert (total["creditsCharged"], total["creditsRefunded"], total["repliesBeforeFollowUp"]) == (4, 3, 1)
+
+
+def test_r80_a_seats_table_from_before_the_report_gets_its_index(aws: None, settings: Settings) -> None:
+    """A local data dir kept across the upgrade: `inmail serve` adds the seats' by-contract
+    index to the table it finds, and the seats already there are in it."""
+    import boto3
+
+    from inmail.store.dynamo import DynamoStore
+    from inmail.store.tables import ensure_tables
+
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName=settings.seats_table,
+        AttributeDefinitions=[{"AttributeName": "recruiter_id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "recruiter_id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    DynamoStore(settings).commit(_seat_changes(Seat("r1", "c1", 5)))
+    ensure_tables(settings)
+    ensure_tables(settings)  # and again, with nothing left to add
+    indexes = client.describe_table(TableName=settings.seats_table)["Table"]["GlobalSecondaryIndexes"]
+    assert [i["IndexName"] for i in indexes] == ["by-contract"]
+    assert DynamoStore(settings).contract_recruiter_ids("c1") == ["r1"]
+
+
+def _seat_changes(seat: Seat) -> Changes:
+    changes = Changes()
+    changes.put(seat, None)
+    return changes
