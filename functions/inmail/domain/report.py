@@ -162,8 +162,7 @@ def recount(threads: Iterable[Thread], ledger: Iterable[LedgerEntry]) -> Recount
                 f"thread {thread_id} message {message_id}: {charges} charges and {refunds} refunds, "
                 f"the ledger has {found[0]} and {found[1]}"
             )
-    result.figures = {cohort: {m: n for m, n in c.items() if n} for cohort, c in totals.items()}
-    result.figures = {cohort: figures for cohort, figures in result.figures.items() if figures}
+    result.figures = {cohort: kept for cohort, c in totals.items() if (kept := {m: n for m, n in c.items() if n})}
     return result
 
 
