@@ -1,6 +1,7 @@
-"""The report's storage (R81-R83), one contract for both stores: every check runs on
-MemoryStore (what the rule tests run on) and on DynamoStore on moto (what production runs),
-so the fake cannot drift. Then, on moto alone, what the report costs in DynamoDB requests."""
+"""The report's storage (R81-R83): the store contract (tests/store/test_store_contract.py)
+extended to it, every check on MemoryStore (what the rule tests run on) and on DynamoStore
+on moto (what production runs), so the fake cannot drift. Then, on moto alone, what the
+report costs in DynamoDB requests."""
 
 from __future__ import annotations
 
