@@ -21,15 +21,16 @@ PASS, FAIL = "PASS", "FAIL"
 # Work per request through the GraphQL path: (requests, items read, items written), each at
 # most. Every mutation is its reads (the entities its rules need) and one TransactWriteItems.
 # sendInMail: seat, contract, candidate; writes thread, ledger CHARGE, monthly and daily
-#   counters (+1 ledger CHARGE with a follow-up).
-# scheduleFollowUp: thread, seat, contract, candidate; writes thread, ledger, monthly counter.
-# replyToInMail (a follow-up scheduled): thread; writes the thread, both REFUNDs (R05) and
-#   the monthly counter.
+#   counters, the report's cohort (+1 ledger CHARGE with a follow-up).
+# scheduleFollowUp: thread, seat, contract, candidate; writes thread, ledger, monthly counter,
+#   the report's cohort.
+# replyToInMail (a follow-up scheduled): thread; writes the thread, both REFUNDs (R05), the
+#   monthly counter and the report's cohort.
 API_BUDGETS: dict[str, tuple[float, float, float]] = {
-    "sendInMail": (4, 3, 4),
-    "sendInMail+followUp": (4, 3, 5),
-    "scheduleFollowUp": (5, 4, 3),
-    "replyToInMail": (2, 1, 4),
+    "sendInMail": (4, 3, 5),
+    "sendInMail+followUp": (4, 3, 6),
+    "scheduleFollowUp": (5, 4, 4),
+    "replyToInMail": (2, 1, 5),
 }
 ITEMS_READ_SPREAD = 0.10  # items read per due follow-up independent of M within 10%
 DUE_INDEX_READS = 1.2  # reads of the due index per due follow-up, at most
@@ -39,6 +40,11 @@ THROUGHPUT_RATIO = 5.0  # sweep over baseline, in DynamoDB round trips on the cr
 API_OVER_FLOOR = 1.3  # import + first sendInMail / the API floor's import + first request
 SWEEPER_OVER_FLOOR = 1.5  # import + first sweep of one due follow-up / the sweeper floor's
 PRIMED_OVER_WARM = 3.0  # with SnapStart: the first sendInMail after a restore / a warm one
+# The InMail report (R83): what it reads is bounded by its days and recruiters alone, one
+# counter item per recruiter per day at most, plus the admin's seat and the contract's
+# seats; its requests by the pages those items fill (1 MB, some 3,000 items, a page).
+REPORT_ITEMS_PER_PAGE = 3_000
+REPORT_TABLES = frozenset({"inmail-report", "inmail-seats"})
 
 
 @dataclass(frozen=True)
@@ -161,7 +167,39 @@ def cold_start_budgets(results: Path) -> list[Verdict]:
     ]
 
 
-CHECKS: tuple[Callable[[Path], list[Verdict]], ...] = (sweep_budgets, api_budgets, cold_start_budgets)
+def report_budgets(results: Path) -> list[Verdict]:
+    """Per report: no thread or ledger read (R83); items read at most days x recruiters plus
+    the seats, whatever the threads in range (solo holds 27 threads a day: a report that read
+    threads would read 27x its budget); requests: three, plus a page per 3,000 items."""
+    out = []
+    for run in _load(results, "report_cost")["runs"]:
+        recruiters, days = run["recruiters"], run["days"]
+        items_budget = recruiters * days + recruiters + 1
+        requests_budget = 3 + (recruiters * days) // REPORT_ITEMS_PER_PAGE
+        tables = set(run["tables"])
+        ok = (
+            tables <= REPORT_TABLES
+            and run["total_items_read"] <= items_budget
+            and run["total_requests"] <= requests_budget
+        )
+        out.append(
+            Verdict(
+                f"inMailReport R={recruiters} D={days} threads={run['threads']} "
+                f"({run['threads_in_range']} in range): requests / items read / tables",
+                f"{run['total_requests']} / {run['total_items_read']} / {', '.join(sorted(tables))}",
+                f"<= {requests_budget} / {items_budget} / report and seats only",
+                _status(ok),
+            )
+        )
+    return out
+
+
+CHECKS: tuple[Callable[[Path], list[Verdict]], ...] = (
+    sweep_budgets,
+    api_budgets,
+    report_budgets,
+    cold_start_budgets,
+)
 
 
 def verdicts(results: Path) -> list[Verdict]:

@@ -137,6 +137,16 @@ class Stack:
         finally:
             meter.detach()
 
+    @contextmanager
+    def tables_touched(self) -> Iterator[Any]:
+        from inmail.store.metering import TableMeter
+
+        meter = TableMeter().attach(self.store)
+        try:
+            yield meter
+        finally:
+            meter.detach()
+
     # ---- the API, through the Lambda's path (API Gateway v2 event -> GraphQLHttp -> Strawberry)
 
     def api(self) -> Api:
@@ -222,6 +232,22 @@ def provision(api: Api, contracts: int, recruiters: int, candidates: int) -> tup
     for kid in kids:
         api.mutate(UPSERT_CANDIDATE, OPERATOR, candidateId=kid, name=f"Candidate {kid}")
     return rids, kids
+
+
+def provision_seats(api: Api, contract: str, recruiters: list[str]) -> None:
+    """One contract with these seats (the first its admin) and candidate k0, through the API."""
+    api.mutate(
+        CREATE_CONTRACT,
+        OPERATOR,
+        id=contract,
+        name=f"Contract {contract}",
+        monthlyCredits=1_000_000,
+        maxDailyLimit=10_000,
+        followUpsEnabled=True,
+    )
+    for i, rid in enumerate(recruiters):
+        api.mutate(ADD_SEAT, OPERATOR, contractId=contract, recruiterId=rid, admin=i == 0)
+    api.mutate(UPSERT_CANDIDATE, OPERATOR, candidateId="k0", name="Candidate k0")
 
 
 def recruiter_claims(rid: str, contracts: int) -> dict[str, Any]:

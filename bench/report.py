@@ -65,6 +65,17 @@ def table(results: Path) -> str:
                 "",
             ]
         )
+    rc = _load(results, "report_cost")
+    for run in (rc or {}).get("runs", []):
+        requests = ", ".join(f"{k} {v}" for k, v in sorted(run["requests"].items()))
+        rows.append(
+            [
+                f"inMailReport R={run['recruiters']} D={run['days']} threads={run['threads']}",
+                f"{run['total_requests']} req ({requests}), {run['total_items_read']} read "
+                f"({run['threads_in_range']} threads in range); tables: {', '.join(run['tables'])}",
+                f"{run['wall_ms']:.0f} ms (moto), {run['outside_dynamodb_ms']:.0f} ms ours",
+            ]
+        )
     lat = _load(results, "api_latency")
     for name, op in ((lat or {}).get("operations") or {}).items():
         rows.append(

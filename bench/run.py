@@ -50,7 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     size = parser.add_mutually_exclusive_group()
     size.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     size.add_argument("--full", action="store_true", help="add 10k due among 100k, with its baseline")
-    parser.add_argument("--only", choices=["sweep", "api", "coldstart"], action="append", help="run only these")
+    parser.add_argument(
+        "--only", choices=["sweep", "api", "report", "coldstart"], action="append", help="run only these"
+    )
     parser.add_argument(
         "--dynamodb-endpoint",
         help="time against DynamoDB Local at this URL instead of moto (not available on this machine)",
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dynamodb_endpoint:
         parser.error("--dynamodb-endpoint: DynamoDB Local needs Java, which this machine lacks; moto only for now")
     logging.disable(logging.WARNING)
-    only = set(args.only or ["sweep", "api", "coldstart"])
+    only = set(args.only or ["sweep", "api", "report", "coldstart"])
 
     from bench import report
 
@@ -86,6 +88,13 @@ def main(argv: list[str] | None = None) -> int:
         _write("api_work", {"meta": _meta(started, args), "operations": api.work_per_request(10 if args.quick else 30)})
         started = time.perf_counter()
         _write("api_latency", {"meta": _meta(started, args), "operations": api.latency(40 if args.quick else 200)})
+    if "report" in only:
+        from bench import report_cost
+
+        started = time.perf_counter()
+        runs = report_cost.report_cost(False, args.quick) + report_cost.report_cost(True, args.quick)
+        print(f"  report: {len(runs)} reports, {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        _write("report_cost", {"meta": _meta(started, args), "runs": runs})
     if "coldstart" in only:
         from bench import coldstart
 

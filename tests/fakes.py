@@ -12,18 +12,22 @@ import base64
 import binascii
 import json
 import threading
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from inmail.domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
 from inmail.domain.model import (
     Candidate,
     Changes,
+    Cohort,
+    CohortFigures,
     Contract,
     LedgerEntry,
     Page,
+    ReportMetric,
     Seat,
     Thread,
 )
@@ -71,11 +75,16 @@ class MemoryStore:
     threads: dict[str, Thread] = field(default_factory=dict)
     ledger: dict[str, LedgerEntry] = field(default_factory=dict)
     counters: dict[str, int] = field(default_factory=dict)
+    # The report's counters per cohort, and the number of updates each has had.
+    cohorts: dict[Cohort, Counter[ReportMetric]] = field(default_factory=dict)
+    cohort_versions: dict[Cohort, int] = field(default_factory=dict)
     # Shards of the due index (Settings.due_shards), spread as DynamoStore spreads them.
     due_shards: int = 1
     commits: int = 0
     # A hook run before each commit: tests use it to inject faults or interleavings.
     before_commit: Callable[[Changes], None] | None = None
+    # The same before the recount corrects a cohort (traffic racing the recount).
+    before_correct: Callable[[Cohort], None] | None = None
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def get_contract(self, contract_id: str) -> Contract | None:
@@ -110,7 +119,15 @@ class MemoryStore:
                 self.ledger[entry.entry_id] = entry
             for counter in changes.counters:
                 self.counters[counter.key] = self.counters.get(counter.key, 0) + counter.delta
+            for change in changes.cohorts:
+                self._add_to_cohort(change.cohort, change.deltas)
             self.commits += 1
+
+    def _add_to_cohort(self, cohort: Cohort, deltas: Mapping[ReportMetric, int]) -> None:
+        """As DynamoDB's ADD on the item's numbers: absent counts as 0; the item stays even
+        when its numbers come back to 0."""
+        self.cohorts.setdefault(cohort, Counter()).update(deltas)
+        self.cohort_versions[cohort] = self.cohort_versions.get(cohort, 0) + 1
 
     def _check(self, changes: Changes) -> None:
         """DynamoStore's refusals, in its order: a limit below the delta before anything is
@@ -158,6 +175,7 @@ class MemoryStore:
         items += [("candidate", c.candidate_id) for c, _ in changes.candidates]
         items += [("ledger", e.entry_id) for e in changes.ledger]
         items += [("counter", c.key) for c in changes.counters]
+        items += [("report", f"{c.cohort.contract_id}#{c.cohort.day}#{c.cohort.recruiter_id}") for c in changes.cohorts]
         if len(items) > MAX_TRANSACTION_ITEMS:
             raise InvalidTransaction(f"{len(items)} items in one transaction (DynamoDB takes {MAX_TRANSACTION_ITEMS})")
         if len(set(items)) != len(items):
@@ -192,6 +210,52 @@ class MemoryStore:
                 if sortable(fu.scheduled_for) <= sortable(now):
                     due.append((sortable(fu.scheduled_for), t.thread_id))
         return [tid for _, tid in sorted(due)[:limit]]
+
+    # ---- the report ------------------------------------------------------------------
+
+    def _figures(self, cohort: Cohort) -> CohortFigures:
+        figures = {m: n for m, n in self.cohorts[cohort].items() if n}
+        return CohortFigures(cohort, figures, self.cohort_versions[cohort])
+
+    def report_cohorts(
+        self, contract_id: str, first_day: date, last_day: date, recruiter_id: str | None = None
+    ) -> list[CohortFigures]:
+        """DynamoStore's order: the contract's partition by day, then recruiter id."""
+        with self._lock:
+            found = [
+                c
+                for c in self.cohorts
+                if c.contract_id == contract_id
+                and first_day <= c.day <= last_day
+                and recruiter_id in (None, c.recruiter_id)
+            ]
+            return [self._figures(c) for c in sorted(found, key=lambda c: (c.day, c.recruiter_id))]
+
+    def contract_recruiter_ids(self, contract_id: str) -> list[str]:
+        return sorted(s.recruiter_id for s in self.seats.values() if s.contract_id == contract_id)
+
+    def all_threads(self) -> Iterator[Thread]:
+        with self._lock:
+            threads = list(self.threads.values())
+        yield from threads
+
+    def all_ledger(self) -> Iterator[LedgerEntry]:
+        with self._lock:
+            entries = list(self.ledger.values())
+        yield from entries
+
+    def all_cohorts(self, contract_id: str | None = None) -> list[CohortFigures]:
+        with self._lock:
+            return [self._figures(c) for c in sorted(self.cohorts) if contract_id in (None, c.contract_id)]
+
+    def correct_cohort(self, cohort: Cohort, deltas: Mapping[ReportMetric, int], expected_version: int) -> bool:
+        if self.before_correct is not None:
+            self.before_correct(cohort)
+        with self._lock:
+            if self.cohort_versions.get(cohort, 0) != expected_version:
+                return False
+            self._add_to_cohort(cohort, deltas)
+            return True
 
     # ---- what tests check ------------------------------------------------------------
 

@@ -41,6 +41,7 @@ class Settings:
     threads_table: str = "inmail-threads"
     ledger_table: str = "inmail-ledger"
     counters_table: str = "inmail-counters"
+    report_table: str = "inmail-report"
     region: str = "us-east-1"
     dynamodb_endpoint: str | None = None
     dynamodb_max_retries: int = 3
@@ -91,6 +92,7 @@ class Settings:
             threads_table=text("THREADS_TABLE", d.threads_table),
             ledger_table=text("LEDGER_TABLE", d.ledger_table),
             counters_table=text("COUNTERS_TABLE", d.counters_table),
+            report_table=text("REPORT_TABLE", d.report_table),
             region=text("AWS_REGION", text("AWS_DEFAULT_REGION", d.region)),
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             dynamodb_max_retries=number("dynamodb_max_retries"),

@@ -13,6 +13,9 @@ from inmail.api.schema import schema
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "graphql" / "schema.graphql"
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "schema.graphql"
+# The contract's additions (../shared/contract/<part>.graphql) this project has brought in:
+# each part's issue adds its file here once resolved.
+PARTS = ["inmail-report.graphql"]
 
 
 def exported() -> str:
@@ -49,3 +52,26 @@ def test_the_check_would_catch_a_dropped_field():
     assert trimmed != exported()
     changes = find_breaking_changes(build_schema(CONTRACT.read_text()), build_schema(trimmed))
     assert [c.description for c in changes] == ["Field Contract.creditsRemaining was removed."]
+
+
+@pytest.mark.parametrize("part", PARTS)
+def test_exported_schema_holds_every_name_of_each_contract_part(part: str):
+    """schema.graphql with the part's additions (types, fields, arguments, enum values) is
+    kept by the served schema and the committed one: nothing of it missing or changed."""
+    path = CONTRACT.parent / part
+    if not path.exists():
+        pytest.skip(f"the shared contract is not beside the repo ({path})")
+    extended = build_schema(CONTRACT.read_text() + "\n" + path.read_text())
+    for served in (exported(), COMMITTED.read_text()):
+        changes = find_breaking_changes(extended, build_schema(served))
+        assert changes == [], "\n".join(f"{c.type.name}: {c.description}" for c in changes)
+
+
+def test_the_part_check_would_catch_a_dropped_report_field():
+    path = CONTRACT.parent / "inmail-report.graphql"
+    if not path.exists():
+        pytest.skip(f"the shared contract is not beside the repo ({path})")
+    trimmed = exported().replace("  repliesAfterFollowUp: Int!\n", "", 1)
+    assert trimmed != exported()
+    changes = find_breaking_changes(build_schema(CONTRACT.read_text() + "\n" + path.read_text()), build_schema(trimmed))
+    assert [c.description for c in changes] == ["Field InMailReportRow.repliesAfterFollowUp was removed."]

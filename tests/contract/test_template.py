@@ -427,8 +427,9 @@ def test_iam_has_no_wildcards_and_only_table_arns(report: Report, transformed: d
 
 def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
     """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), PutItem
-    (save / TransactWrite put), UpdateItem (counters), ConditionCheckItem (version expects),
-    Query (listings on the API, the sparse `due` index on the sweeper)."""
+    (save / TransactWrite put), UpdateItem (counters, the report's among them),
+    ConditionCheckItem (version expects), Query (listings and the report on the API, the
+    sparse `due` index on the sweeper). No Scan: the recount is an operator's tool."""
     tables = ("ContractsTable", "SeatsTable", "CandidatesTable", "ThreadsTable", "CountersTable")
     listing_indexes = {
         ("ThreadsTable", "by-recruiter"),
@@ -438,20 +439,21 @@ def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
         ("LedgerTable", "by-contract"),
         ("LedgerTable", "by-recruiter"),
     }
+    report = {("ReportTable", None), ("ReportTable", "by-recruiter"), ("SeatsTable", "by-contract")}
     api = function_grants(transformed, "ApiFunction")
     assert api == {
         "dynamodb:GetItem": {(t, None) for t in tables},
         "dynamodb:PutItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")}
         | {("ThreadsTable", None), ("LedgerTable", None)},
-        "dynamodb:UpdateItem": {("CountersTable", None)},
+        "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None)},
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
-        "dynamodb:Query": listing_indexes,
+        "dynamodb:Query": listing_indexes | report,
     }
     sweeper = function_grants(transformed, "SweeperFunction")
     assert sweeper == {
         "dynamodb:GetItem": {(t, None) for t in tables},
         "dynamodb:PutItem": {("ThreadsTable", None), ("LedgerTable", None)},
-        "dynamodb:UpdateItem": {("CountersTable", None)},
+        "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None)},
         # A delivery is conditioned on the contract, seat and candidate it was decided on.
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
         "dynamodb:Query": {("ThreadsTable", "due")},
@@ -482,6 +484,11 @@ def test_alarms(template: dict[str, Any]) -> None:
     assert lag[0]["Namespace"] == namespace == {"Fn::Sub": "InMail/${AWS::StackName}"}
     assert lag[0]["Dimensions"] == [{"Name": "service", "Value": "inmail"}]
     assert lag[0]["Threshold"] == 300 and lag[0]["ComparisonOperator"] == "GreaterThanThreshold"
+    # The report's counters ride in every commit: their throttling (table or index) alarms.
+    report_dims = [{"Name": "TableName", "Value": {"Ref": "ReportTable"}}]
+    index_dims = [*report_dims, {"Name": "GlobalSecondaryIndexName", "Value": "by-recruiter"}]
+    for dims in (report_dims, index_dims):
+        assert ('"AWS/DynamoDB"', "WriteThrottleEvents", json.dumps(dims, sort_keys=True)) in watched
 
 
 def test_functions_runtime_and_environment(template: dict[str, Any]) -> None:
@@ -738,6 +745,10 @@ def test_policies_cover_every_call(
     for name in ("SentThreads", "AwaitingReply", "CreditLedger", "Contract", "Viewer"):
         recruiter.data(name)
     recruiter.data("SentThreads", allRecruiters=True)
+    days = {"from": "2026-11-01", "to": "2026-11-30"}
+    assert recruiter.data("InMailReport", **days)["inMailReport"]["total"]["inMailsSent"] == 2
+    plain = api.seat("r2", "c1")
+    assert [r["recruiterId"] for r in plain.data("InMailReport", **days)["inMailReport"]["rows"]] == ["r2"]
     candidate.data("Inbox")
     api.operator.mutate("UpsertCandidate", candidateId="k2", name="Candidate k2", deleted=True)
     api_calls = recorder.take()

@@ -34,6 +34,7 @@ from inmail.domain import rules
 from inmail.domain.model import LedgerEntry, LedgerKind, MessageStatus, Thread
 from inmail.domain.ports import LedgerIndex, ThreadIndex
 from inmail.services.deps import Deps
+from inmail.services.recount import recount_report
 from inmail.services.sweep import run_sweep
 from inmail.store.metering import DynamoDBHooks
 from support import T0, LambdaContext, decode_body, http_event, operation
@@ -175,7 +176,8 @@ def ledger_of(deps: Deps, contract: str = "c1") -> list[LedgerEntry]:
 
 
 def assert_invariants(deps: Deps, contract: str = "c1") -> None:
-    """R04: money; R30 (and R40) deliveries. Read back from the tables."""
+    """R04: money; R30 (and R40) deliveries; R82: the report's counters are the recount.
+    Read back from the tables."""
     threads = threads_of(deps, contract)
     ledger = ledger_of(deps, contract)
     ids = [e.entry_id for e in ledger]
@@ -218,6 +220,9 @@ def assert_invariants(deps: Deps, contract: str = "c1") -> None:
     # twice would count twice.
     for key, count in sends.items():
         assert deps.store.get_counter(key) == count, (key, count)
+    # R82: the counters committed with each write are what the threads and ledger give.
+    recounted = recount_report(deps.store, contract)  # type: ignore[arg-type]
+    assert recounted.exact and not recounted.differences and not recounted.disagreements, recounted.to_dict()
 
 
 # ---- scenarios ------------------------------------------------------------------------
@@ -433,7 +438,9 @@ def exercise(world: tuple[GraphQLClient, FaultInjector], name: str, kind: Kind, 
 
 
 @pytest.mark.parametrize(("name", "n", "kind"), MATRIX)
-def test_r04_r30_fault_at_each_write(world: tuple[GraphQLClient, FaultInjector], name: str, n: int, kind: Kind) -> None:
+def test_r04_r30_r82_fault_at_each_write(
+    world: tuple[GraphQLClient, FaultInjector], name: str, n: int, kind: Kind
+) -> None:
     exercise(world, name, kind, {n})
 
 

@@ -44,6 +44,7 @@ from inmail.config import AuthMode, Settings
 from inmail.domain.model import LedgerKind
 from inmail.local.asgi import create_app
 from inmail.services.deps import Deps
+from inmail.services.recount import recount_report
 from inmail.services.sweep import run_sweep
 from inmail.store.dynamo import _thread_from
 from inmail.store.models import CounterModel, LedgerModel, ThreadModel
@@ -132,6 +133,22 @@ DATES = [
     "",
 ]
 
+# inMailReport's from and to (R80): the days with threads, range edges, what is no date.
+REPORT_DATES = [
+    "2026-11-02",
+    "2026-11-01",
+    "2025-11-01",
+    "2027-11-03",
+    "2027-11-04",
+    "0001-01-01",
+    "9999-12-31",
+    "2026-02-30",
+    "20261102",
+    "2026-11-02T09:00:00Z",
+    "yesterday",
+    "",
+]
+
 
 def _register_scalars() -> None:
     """IDs, strings, dates and ints: half the time what exists or is valid (so that sends,
@@ -146,6 +163,9 @@ def _register_scalars() -> None:
     )
     schemathesis.graphql.scalar(
         "DateTime", st.one_of(st.sampled_from(DATES), st.datetimes().map(lambda d: d.isoformat())).map(nodes.String)
+    )
+    schemathesis.graphql.scalar(
+        "Date", st.one_of(st.sampled_from(REPORT_DATES), st.dates().map(lambda d: d.isoformat())).map(nodes.String)
     )
     edges = [-(2**31), -1, 0, 1, 2, 3, 7, 28, 29, 50, 99, 100, 101, 10_000, 10_001, 1_000_000, 1_000_001, 2**31 - 1]
     schemathesis.graphql.scalar(
@@ -401,7 +421,10 @@ def money_invariants(deps: Deps) -> dict[str, int]:
             kinds = per_message.get(m.message_id, Counter())
             assert kinds[LedgerKind.CHARGE.value] == m.charges, (t.thread_id, m.message_id, kinds, m.charges)
             assert kinds[LedgerKind.REFUND.value] == m.refunds, (t.thread_id, m.message_id, kinds, m.refunds)
-    return {"threads": len(threads), "ledger entries": len(entries)}
+    # R82: the report's counters, kept commit by commit, are the recount.
+    recounted = recount_report(deps.store)  # type: ignore[arg-type]
+    assert recounted.exact and not recounted.disagreements, recounted.to_dict()
+    return {"threads": len(threads), "ledger entries": len(entries), "report cohorts": recounted.cohorts}
 
 
 # ---- the test -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import re
 import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -131,11 +132,16 @@ def tokens_from(block: Block, output: str) -> dict[str, str]:
     return dict(zip(subs, printed, strict=True))
 
 
+def utc_today() -> str:
+    return datetime.now(UTC).date().isoformat()
+
+
 def test_the_playground_session_runs_as_the_doc_says(server: Server, workdir: Path) -> None:
     blocks = session_blocks(PLAYGROUND_DOC.read_text(encoding="utf-8"))
     assert {b.lang for b in blocks} <= {"sh", "graphql"}, [b.lang for b in blocks]
     tokens: dict[str, str] = {}
     thread_id: str | None = None
+    first_day: str | None = None  # the UTC day of the session's first sendInMail
     checked = 0
     for block in blocks:
         where = f"docs/playground.md line {block.line}"
@@ -150,6 +156,11 @@ def test_the_playground_session_runs_as_the_doc_says(server: Server, workdir: Pa
             if "THREAD_ID" in query:
                 assert thread_id, f"{where}: THREAD_ID before any sendInMail"
                 query = query.replace("THREAD_ID", thread_id)
+            if "sendInMail" in query and first_day is None:
+                first_day = utc_today()
+            if "TODAY" in query:  # the days of the session, even across a midnight
+                query = query.replace('from: "TODAY"', f'from: "{first_day or utc_today()}"')
+                query = query.replace("TODAY", utc_today())
             actual = server.gql(query, bearer=tokens[block.person])
             assert "errors" in block.expected or not actual.get("errors"), f"{where}: {actual}"
             sent = (actual.get("data") or {}).get("sendInMail") or {}

@@ -125,5 +125,10 @@ def test_every_operation_runs_the_playground_session(api, clock):
     assert refunds == {with_fu["initial"]["id"], with_fu["followUp"]["id"]}
     # Charged 5 (2 + 1 + 1 + 1 rescheduled), refunded 3 (the cancel, both by the reply).
     assert r1("Contract")["creditsRemaining"] == 8
+    # The admin's report of the day (R80, R81): r1's row, r2's (nothing sent) and the total.
+    today = with_fu["createdAt"][:10]
+    report = r1("InMailReport", **{"from": today, "to": today})
+    assert [row["recruiterId"] for row in report["rows"]] == ["r1", "r2"]
+    assert (report["total"]["inMailsSent"], report["total"]["replies"], report["total"]["creditsCharged"]) == (2, 1, 5)
 
     assert ran == set(NAMES), set(NAMES) - ran

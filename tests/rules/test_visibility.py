@@ -153,6 +153,18 @@ def _operator_only(operation: str, **input: Any) -> Any:
     return check
 
 
+def _report(m: Matrix, who: str, c: Caller) -> None:
+    """R80: a report of the caller's own contract (their own row, or its rows for its admin),
+    or FORBIDDEN; never r1's row to anyone outside."""
+    r = c.op("InMailReport", **{"from": "2026-01-01", "to": "2026-12-31"})
+    if r.errors:
+        assert r.error_codes == ["FORBIDDEN"], (who, r.body)
+    else:
+        shown = {row["recruiterId"] for row in r.data["inMailReport"]["rows"]}
+        assert shown == ({"x1", "xa"} if who == "admin of another contract" else {c.claims["sub"]}), (who, shown)
+    _reveal(m, r, who)
+
+
 def _reveal(m: Matrix, r: Response, who: str) -> None:
     _reveals_nothing_of_r1(m, r, who)
 
@@ -166,6 +178,7 @@ ROWS: dict[str, Any] = {
     "Thread": _thread,
     "Inbox": _inbox,
     "CreditLedger": _listing("CreditLedger", first=100),
+    "InMailReport": _report,
     "SendInMail": _send,
     "ScheduleFollowUp": _on_r1_thread("ScheduleFollowUp", "plain", body="Hijack"),
     "RescheduleFollowUp": _on_r1_thread("RescheduleFollowUp", "cancelled"),
@@ -369,6 +382,7 @@ ALL_OPERATIONS = {
     "Thread": {"id": "t00001"},
     "Inbox": {},
     "CreditLedger": {},
+    "InMailReport": {"from": "2026-11-01", "to": "2026-11-30"},
     "SendInMail": {"input": {"candidateId": "k1", "subject": "s", "body": "b"}},
     "ScheduleFollowUp": {"input": {"threadId": "t00001", "body": "b"}},
     "RescheduleFollowUp": {"input": {"threadId": "t00001"}},
@@ -405,6 +419,7 @@ def test_r60_claims_for_a_seat_that_does_not_exist_are_forbidden(matrix):
     ghost = Caller(matrix.api, claims_for("ghost", "RECRUITER", "CONTRACT_ADMIN", contract="c1"))
     for name in ("Contract", "AwaitingReply", "SentThreads", "CreditLedger"):
         assert ghost.op(name).error_codes == ["FORBIDDEN"], name
+    assert ghost.op("InMailReport", **{"from": "2026-11-01", "to": "2026-11-30"}).error_codes == ["FORBIDDEN"]
     r = ghost.op("SendInMail", input={"candidateId": "k1", "subject": "s", "body": "b"})
     assert r.error_codes == ["FORBIDDEN"]
     assert ghost.data("Viewer")["viewer"]["seat"] is None

@@ -42,6 +42,18 @@ def _phases(imported: float, first: float, warm: float) -> dict[str, float]:
     return {"import": imported, "setup": 1e6, "first": first, "second": warm, "warm": warm}
 
 
+def _report(recruiters: int, days: int, threads_in_range: int, requests: int, read: int) -> dict[str, Any]:
+    return {
+        "recruiters": recruiters,
+        "days": days,
+        "threads": 10_000,
+        "threads_in_range": threads_in_range,
+        "total_requests": requests,
+        "total_items_read": read,
+        "tables": ["inmail-report", "inmail-seats"],
+    }
+
+
 GOOD: dict[str, dict[str, Any]] = {
     "sweep_cost": {"runs": [_run(100, 0), _run(100, 1_000), _run(100, 10_000, read=5.3), _run(1_000, 0)]},
     "sweep_throughput": {
@@ -51,11 +63,18 @@ GOOD: dict[str, dict[str, Any]] = {
     },
     "api_work": {
         "operations": {
-            "sendInMail": _op(4, 3, 4),
-            "sendInMail+followUp": _op(4, 3, 5),
-            "scheduleFollowUp": _op(5, 4, 3),
-            "replyToInMail": _op(2, 1, 4),
+            "sendInMail": _op(4, 3, 5),
+            "sendInMail+followUp": _op(4, 3, 6),
+            "scheduleFollowUp": _op(5, 4, 4),
+            "replyToInMail": _op(2, 1, 5),
         }
+    },
+    "report_cost": {
+        "runs": [
+            _report(1, 7, 196, 3, 9),
+            _report(1, 366, 10_000, 3, 368),
+            _report(30, 366, 10_980, 4, 11_011),
+        ]
     },
     # Instructions by phase (bench/coldstart.py): near what was measured, within budget.
     "cold_start": {
@@ -102,7 +121,12 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
         (("sweep_throughput", "ratio", "round_trips"), 4.0),
         (("api_work", "operations", "sendInMail", "requests"), 5),
         (("api_work", "operations", "replyToInMail", "items_written"), 6),
+        (("api_work", "operations", "sendInMail", "items_written"), 6),
         (("api_work", "operations", "scheduleFollowUp", "items_read"), 9),
+        # the report read the threads in its range (R83): 27 a day for one recruiter
+        (("report_cost", "runs", 1, "total_items_read"), 10_000 + 2),
+        (("report_cost", "runs", 0, "tables"), ["inmail-report", "inmail-seats", "inmail-threads"]),
+        (("report_cost", "runs", 2, "total_requests"), 12),
     ],
 )
 def test_a_broken_budget_fails(check: ModuleType, tmp_path: Path, path: tuple[Any, ...], value: Any) -> None:

@@ -1,8 +1,11 @@
-"""Hypothesis interleaves every use case and sweeps at random times; after each step
-the money (R04) and delivery (R30) invariants must hold."""
+"""Hypothesis interleaves every use case and sweeps at random times, with store faults
+(a commit lost, or landed with its answer lost) and duplicated sweeps; after each step the
+money (R04), delivery (R30) and report (R82: the counters are the recount) invariants must
+hold."""
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from datetime import timedelta
 
@@ -11,12 +14,16 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invariant, multiple, rule
 
 from fakes import FlakyDelivery
-from inmail.domain.errors import Refusal
+from inmail.domain import report
+from inmail.domain.errors import Refusal, TransientStoreError
 from inmail.domain.model import Changes, LedgerKind, MessageStatus
 from inmail.domain.rules import FollowUpTiming
 from inmail.services import follow_ups, operator, sending_settings
+from inmail.services.recount import recount_report
 from inmail.services.reply import reply_to_inmail
+from inmail.services.report import inmail_report
 from inmail.services.send import FollowUpRequest, SendRequest, send_inmail
+from inmail.services.sweep import run_sweep
 from world import OPERATOR, World, candidate, recruiter
 
 RECRUITERS = ("r1", "r2")
@@ -32,11 +39,16 @@ class FollowUpMachine(RuleBasedStateMachine):
         self.world.setup(credits=12, daily=4, recruiters=RECRUITERS)
         operator.upsert_candidate(self.world.deps, OPERATOR, "k2", "Kai", False)
         self.deliveries: Counter[str] = Counter()
+        self.fault: str | None = None  # armed for the next commit that writes a thread
         self._commit = self.world.store.commit
         self.world.store.commit = self._commit_counting_deliveries  # type: ignore[method-assign]
 
     def _commit_counting_deliveries(self, changes: Changes) -> None:
-        """Count each committed SCHEDULED -> SENT of a follow-up: a delivery."""
+        """Count each committed SCHEDULED -> SENT of a follow-up: a delivery. An armed fault
+        fails the commit before it lands ("lost") or after ("unseen": the caller never hears)."""
+        fault, self.fault = (self.fault, None) if changes.threads else (None, self.fault)
+        if fault == "lost":
+            raise TransientStoreError("injected: lost")
         before = {t.thread_id: self.world.store.threads.get(t.thread_id) for t, _ in changes.threads}
         self._commit(changes)
         for thread, _ in changes.threads:
@@ -48,6 +60,8 @@ class FollowUpMachine(RuleBasedStateMachine):
                 and was is not MessageStatus.SENT
             ):
                 self.deliveries[thread.follow_up.message_id] += 1
+        if fault == "unseen":
+            raise TransientStoreError("injected: landed, answer lost")
 
     def _try(self, fn: object) -> object:
         try:
@@ -137,6 +151,26 @@ class FollowUpMachine(RuleBasedStateMachine):
         finally:
             self.world.deps.delivery = inner
 
+    @rule(kind=st.sampled_from(["lost", "unseen"]))
+    def store_fault(self, kind: str) -> None:
+        """The next commit that writes a thread fails: before it lands, or after."""
+        self.fault = kind
+
+    @rule(same_id=st.booleans())
+    def duplicate_sweeps(self, same_id: bool) -> None:
+        """Two sweeps at once (overlapping invocations), or one invocation retried."""
+        self.world.sweeps += 1
+        ids = [f"dup-{self.world.sweeps}"] * 2 if same_id else [f"dup-{self.world.sweeps}-{i}" for i in (1, 2)]
+        now = self.world.clock.now()
+        runs = [
+            threading.Thread(target=run_sweep, args=(self.world.deps, now, sweep_id, lambda: False, 2))
+            for sweep_id in ids
+        ]
+        for run in runs:
+            run.start()
+        for run in runs:
+            run.join()
+
     # ---- invariants ----------------------------------------------------------------
 
     @invariant()
@@ -171,6 +205,21 @@ class FollowUpMachine(RuleBasedStateMachine):
     @invariant()
     def r30_delivered_at_most_once(self) -> None:
         assert all(n == 1 for n in self.deliveries.values()), self.deliveries
+
+    @invariant()
+    def r82_report_is_the_recount(self) -> None:
+        """The counters kept commit by commit are what the threads and ledger give, exactly,
+        and so is the report an admin reads over every day there is."""
+        store = self.world.store
+        result = recount_report(store)
+        assert result.exact and not result.differences and not result.disagreements, result.to_dict()
+        counted = report.recount(store.all_threads(), store.all_ledger())
+        if not counted.figures:
+            return
+        days = sorted({c.day for c in counted.figures})
+        shown = inmail_report(self.world.deps, recruiter("r1", admin=True), days[0], days[-1])
+        expected = report.build_report(days[0], days[-1], counted.figures.items(), RECRUITERS)
+        assert shown == expected
 
     @invariant()
     def r40_daily_sends_within_maximum(self) -> None:

@@ -23,8 +23,8 @@ log = logging.getLogger(__name__)
 class ApiError(GraphQLError):
     """A GraphQL error the client is meant to see, with extensions.code."""
 
-    def __init__(self, message: str, code: str):
-        super().__init__(message, extensions={"code": code})
+    def __init__(self, message: str, code: str, **extensions: object):
+        super().__init__(message, extensions={"code": code, **extensions})
 
 
 def unauthenticated(message: str = "A valid bearer token is required.") -> ApiError:
@@ -48,7 +48,7 @@ class DomainErrors(FieldExtension):
 
     - no verified caller: a GraphQL error UNAUTHENTICATED; not allowed: FORBIDDEN;
     - a business refusal: the payload's userErrors (a mutation), or a BAD_USER_INPUT error
-      (a query, which has no payload);
+      (a query, which has no payload) carrying the refusal's UserErrorCode and field;
     - the store stayed busy: a TECHNICAL_ISSUE userError, or SERVICE_UNAVAILABLE.
     """
 
@@ -76,7 +76,12 @@ class DomainErrors(FieldExtension):
             return self.payload(user_errors=[UserError.from_refusal(refusal)])
         if cause is not None:
             raise ApiError(refusal.message, "SERVICE_UNAVAILABLE") from cause
-        raise ApiError(refusal.message, "BAD_USER_INPUT") from refusal
+        raise ApiError(
+            refusal.message,
+            "BAD_USER_INPUT",
+            userErrorCode=refusal.code.value,
+            field=list(refusal.field) if refusal.field else None,
+        ) from refusal
 
 
 def query(description: str) -> Any:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Annotated
+
 import strawberry
 
-from ..services import queries
+from ..services import queries, report
 from .context import Info
 from .errors import query
 from .types.accounts import Contract, Seat, Viewer
 from .types.credits import CreditEntryConnection
+from .types.report import InMailReport
 from .types.threads import Thread, ThreadConnection
 
 
@@ -56,3 +60,9 @@ class Query:
     @query("Credit charges and refunds, newest first: the caller's own, or the whole contract's for a contract admin.")
     def credit_ledger(self, info: Info, first: int = 50, after: str | None = None) -> CreditEntryConnection:
         return CreditEntryConnection.from_page(info.context.call(queries.credit_ledger, first, after))
+
+    @query("R80: the whole contract for a contract admin, the caller's own row for a recruiter.")
+    def in_mail_report(
+        self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> InMailReport:
+        return InMailReport.from_domain(info.context.call(report.inmail_report, from_, to))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar, assert_never
 
@@ -68,6 +69,27 @@ class CounterKind(StrEnum):
 
     CREDITS = "credits"  # a contract's credits used in a UTC month (R01, R03)
     SENDS = "sends"  # a recruiter's messages on a UTC day (R40, R41)
+
+
+class ReportMetric(StrEnum):
+    """What the InMail report counts per cohort (R81), each a counter of its own. Replies
+    are stored split, before and after the follow-up was delivered; their sum is `replies`."""
+
+    INMAILS_SENT = "inmails_sent"
+    FOLLOW_UPS_SCHEDULED = "follow_ups_scheduled"
+    FOLLOW_UPS_SENT = "follow_ups_sent"
+    FOLLOW_UPS_CANCELLED = "follow_ups_cancelled"
+    FOLLOW_UPS_DELETED = "follow_ups_deleted"
+    FAILED_AUTOMATION_DISABLED = "failed_automation_disabled"
+    FAILED_RECRUITER_RESTRICTED = "failed_recruiter_restricted"
+    FAILED_INITIAL_MESSAGE_FAILED = "failed_initial_message_failed"
+    FAILED_CANDIDATE_NOT_FOUND = "failed_candidate_not_found"
+    FAILED_DAILY_LIMIT_REACHED = "failed_daily_limit_reached"
+    FAILED_TECHNICAL_ISSUE = "failed_technical_issue"
+    REPLIES_BEFORE_FOLLOW_UP = "replies_before_follow_up"
+    REPLIES_AFTER_FOLLOW_UP = "replies_after_follow_up"
+    CREDITS_CHARGED = "credits_charged"
+    CREDITS_REFUNDED = "credits_refunded"
 
 
 @dataclass(frozen=True)
@@ -275,6 +297,35 @@ class CounterChange:
     expires_at: datetime | None = None
 
 
+@dataclass(frozen=True, order=True)
+class Cohort:
+    """The InMails of one recruiter of a contract whose first message was sent on one UTC
+    day (R81): what a report row adds up, whenever their follow-ups and replies came."""
+
+    contract_id: str
+    recruiter_id: str
+    day: date
+
+
+@dataclass(frozen=True)
+class CohortChange:
+    """Add each delta to its metric of the cohort's counters (domain/report.py derives them
+    from a thread's state before and after a write)."""
+
+    cohort: Cohort
+    deltas: Mapping[ReportMetric, int]
+
+
+@dataclass(frozen=True)
+class CohortFigures:
+    """A cohort's counters as stored, and how many updates made them (the recount corrects
+    them only if that number has not moved)."""
+
+    cohort: Cohort
+    figures: Mapping[ReportMetric, int]
+    version: int = 0
+
+
 Versioned = TypeVar("Versioned", Thread, Contract, Seat, Candidate)
 
 
@@ -297,6 +348,8 @@ class Changes:
     ledger: list[LedgerEntry] = field(default_factory=list)
     counters: list[CounterChange] = field(default_factory=list)
     expects: list[Expect] = field(default_factory=list)
+    # The report's counters (R81, R82), one change per cohort: kept by `put` itself.
+    cohorts: list[CohortChange] = field(default_factory=list)
 
     def put(self, entity: Versioned, previous: Versioned | None) -> Versioned:
         """Write `entity` over `previous` (None: it must not exist yet), conditioned on the
@@ -305,6 +358,12 @@ class Changes:
         stored = replace(entity, version=(expected or 0) + 1)
         if isinstance(stored, Thread):
             self.threads.append((stored, expected))
+            # Every thread write counts in the report from its own before and after, in
+            # this same commit: no transition has to know about the report (R82).
+            from .report import count_thread_write
+
+            assert previous is None or isinstance(previous, Thread)
+            count_thread_write(self, previous, stored)
         elif isinstance(stored, Contract):
             self.contracts.append((stored, expected))
         elif isinstance(stored, Seat):

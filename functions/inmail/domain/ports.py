@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Protocol
 
-from .model import Candidate, Changes, Contract, LedgerEntry, Page, Seat, Thread
+from .model import (
+    Candidate,
+    Changes,
+    Cohort,
+    CohortFigures,
+    Contract,
+    LedgerEntry,
+    Page,
+    ReportMetric,
+    Seat,
+    Thread,
+)
 
 
 class ThreadIndex(StrEnum):
@@ -55,6 +67,38 @@ class Store(Protocol):
     def due_thread_ids(self, shard: int, now: datetime, limit: int) -> list[str]:
         """Ids of threads whose follow-up is SCHEDULED and due at or before `now` (oldest
         first), from the sparse due index of one shard, 0 to due_shards - 1."""
+        ...
+
+    def report_cohorts(
+        self, contract_id: str, first_day: date, last_day: date, recruiter_id: str | None = None
+    ) -> list[CohortFigures]:
+        """The contract's cohort counters of the days first_day to last_day inclusive, every
+        recruiter's or one recruiter's; cohorts with nothing counted are absent. Reads
+        counters only, never a thread (R83)."""
+        ...
+
+    def contract_recruiter_ids(self, contract_id: str) -> list[str]:
+        """Every recruiter with a seat on the contract (R80: one row each)."""
+        ...
+
+
+class ReportRepair(Protocol):
+    """What the recount (`inmail recount`) reads and corrects: whole tables, so never on a
+    request or sweep path."""
+
+    def all_threads(self) -> Iterator[Thread]:
+        """Every thread, each as last committed when read (strongly consistent)."""
+        ...
+
+    def all_ledger(self) -> Iterator[LedgerEntry]: ...
+
+    def all_cohorts(self, contract_id: str | None = None) -> list[CohortFigures]:
+        """Every cohort's counters (of one contract), strongly consistent."""
+        ...
+
+    def correct_cohort(self, cohort: Cohort, deltas: Mapping[ReportMetric, int], expected_version: int) -> bool:
+        """Add `deltas` to the cohort's counters if its version is still `expected_version`
+        (0: no item yet); False, and nothing written, if a write came in between."""
         ...
 
 

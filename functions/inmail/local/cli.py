@@ -1,4 +1,5 @@
-"""`inmail serve | token | sweep`: the local stack (see contract/RUNTIME.md)."""
+"""`inmail serve | token | sweep | recount`: the local stack (see contract/RUNTIME.md), and
+the report's recount (docs/deploy.md)."""
 
 from __future__ import annotations
 
@@ -97,6 +98,46 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(summary.to_dict()))
     return 0
+
+
+def _loopback(endpoint: str) -> bool:
+    from urllib.parse import urlparse
+
+    return urlparse(endpoint).hostname in ("127.0.0.1", "localhost", "::1")
+
+
+def cmd_recount(args: argparse.Namespace) -> int:
+    """The report's figures rebuilt from the threads and ledger and compared with its
+    counters; with --write, the counters corrected where no write came in between. Exit 0:
+    the counters are the recount; 1: they differ (not written), or the threads and the
+    ledger disagree; 3: some cohorts were written while counting (run again)."""
+    from ..domain.errors import TransientStoreError
+    from ..services.recount import recount_report
+    from ..store.dynamo import DynamoStore
+    from .engine import local_credentials
+
+    endpoint = _endpoint(args)
+    if _loopback(endpoint):  # against AWS, the caller's own credentials and region
+        local_credentials()
+    settings = replace(_local_settings(endpoint, Path(args.data_dir)), dynamodb_max_retries=8)
+    try:
+        result = recount_report(DynamoStore(settings), args.contract, write=args.write)
+    except TransientStoreError:
+        print(
+            f"inmail recount: cannot reach DynamoDB at {settings.dynamodb_endpoint}; is `inmail serve` "
+            "running (its --dynamodb-port), or give --dynamodb-endpoint",
+            file=sys.stderr,
+        )
+        return 1
+    print(json.dumps(result.to_dict()))
+    if result.busy:
+        print(
+            f"inmail recount: {len(result.busy)} cohort(s) were written while counting and were left as they "
+            "are; run it again",
+            file=sys.stderr,
+        )
+        return 3
+    return 0 if result.exact and not result.disagreements else 1
 
 
 def _every(seconds: float, stop: threading.Event, work: Callable[[], object], name: str) -> threading.Thread:
@@ -398,6 +439,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--data-dir", default=DEFAULT_DATA_DIR, help=data_dir_help)
     sweep.set_defaults(run=cmd_sweep)
+
+    recount = sub.add_parser(
+        "recount",
+        help="rebuild the InMail report's figures from the threads and ledger; compare (or --write) the counters",
+    )
+    recount.add_argument("--contract", default=None, help="only this contract's counters (the tables are read whole)")
+    recount.add_argument(
+        "--write", action="store_true", help="correct the counters that differ (each only if unchanged meanwhile)"
+    )
+    recount.add_argument("--dynamodb-endpoint", default=None)
+    recount.add_argument("--dynamodb-port", type=int, default=8000)
+    recount.add_argument("--data-dir", default=DEFAULT_DATA_DIR)
+    recount.set_defaults(run=cmd_recount)
     return parser
 
 

@@ -7,10 +7,10 @@ import binascii
 import json
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypeVar, assert_never
 
 from botocore.awsrequest import AWSResponse
@@ -30,12 +30,16 @@ from ..domain.errors import Conflict, LimitExceeded, TransientDeliveryError, Tra
 from ..domain.model import (
     Candidate,
     Changes,
+    Cohort,
+    CohortChange,
+    CohortFigures,
     Contract,
     CounterChange,
     Expect,
     LedgerEntry,
     LedgerKind,
     Page,
+    ReportMetric,
     Seat,
     Thread,
 )
@@ -47,6 +51,7 @@ from .models import (
     ContractModel,
     CounterModel,
     LedgerModel,
+    ReportModel,
     SeatModel,
     ThreadModel,
     configure,
@@ -68,6 +73,10 @@ TRANSIENT_CODES = frozenset(
 M = TypeVar("M", bound=Model)
 
 CONDITION_FAILED = frozenset({"ConditionalCheckFailedException", "ConditionalCheckFailed"})
+
+
+# The report's counter attribute of each metric (an AttributeError at import if one is missing).
+_METRIC_ATTRIBUTES: dict[ReportMetric, Any] = {metric: getattr(ReportModel, metric.value) for metric in ReportMetric}
 
 
 def due_shard(thread_id: str, shards: int) -> str:
@@ -237,6 +246,61 @@ class DynamoStore:
                 )
             ]
 
+    # ---- the report (R80-R83) ----------------------------------------------------------
+
+    def report_cohorts(
+        self, contract_id: str, first_day: date, last_day: date, recruiter_id: str | None = None
+    ) -> list[CohortFigures]:
+        with _mapped_errors():
+            if recruiter_id is None:
+                # One Query of the contract's partition: sort keys "day#recruiter" from the
+                # first day up to the last day's last recruiter ('$' sorts after '#').
+                key = ReportModel.cohort_key.between(first_day.isoformat(), f"{last_day.isoformat()}$")
+                items = ReportModel.query(contract_id, key, consistent_read=True)
+            else:
+                day = ReportModel.day.between(first_day.isoformat(), last_day.isoformat())
+                items = ReportModel.by_recruiter.query(recruiter_id, day)
+            return [_cohort_from(m) for m in items if m.contract_id == contract_id]
+
+    def contract_recruiter_ids(self, contract_id: str) -> list[str]:
+        with _mapped_errors():
+            return [m.recruiter_id for m in SeatModel.by_contract.query(contract_id)]
+
+    # The recount's (ports.ReportRepair): whole tables, strongly consistent.
+
+    def all_threads(self) -> Iterator[Thread]:
+        with _mapped_errors():
+            for m in ThreadModel.scan(consistent_read=True):
+                yield _thread_from(m)
+
+    def all_ledger(self) -> Iterator[LedgerEntry]:
+        with _mapped_errors():
+            for m in LedgerModel.scan(consistent_read=True):
+                yield _entry_from(m)
+
+    def all_cohorts(self, contract_id: str | None = None) -> list[CohortFigures]:
+        with _mapped_errors():
+            items = (
+                ReportModel.scan(consistent_read=True)
+                if contract_id is None
+                else ReportModel.query(contract_id, consistent_read=True)
+            )
+            return [_cohort_from(m) for m in items]
+
+    def correct_cohort(self, cohort: Cohort, deltas: Mapping[ReportMetric, int], expected_version: int) -> bool:
+        cond: Condition = (
+            ReportModel.contract_id.does_not_exist()
+            if expected_version == 0
+            else ReportModel.version == expected_version
+        )
+        op = _cohort_op(CohortChange(cohort, deltas), cond)
+        try:
+            with _mapped_errors([op]):
+                op.direct()
+        except Conflict:
+            return False
+        return True
+
     # ---- writes -------------------------------------------------------------------
 
     def commit(self, changes: Changes) -> None:
@@ -258,6 +322,8 @@ class DynamoStore:
             ops.append(_put("ledger", _entry_model(entry), LedgerModel.entry_id.does_not_exist()))
         for counter in changes.counters:
             ops.append(_counter_op(counter))
+        for cohort in changes.cohorts:
+            ops.append(_cohort_op(cohort))
         if len(ops) == 1:
             with _mapped_errors(ops):
                 ops[0].direct()
@@ -372,6 +438,34 @@ def _counter_op(change: CounterChange) -> _Op:
         item.update(actions=actions, condition=cond, add_version_condition=False)
 
     return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: LimitExceeded(change.kind))
+
+
+def cohort_key(cohort: Cohort) -> str:
+    """The report item's sort key: a contract's cohorts by day, then recruiter."""
+    return f"{cohort.day.isoformat()}#{cohort.recruiter_id}"
+
+
+def _cohort_op(change: CohortChange, cond: Condition | None = None) -> _Op:
+    """ADD each delta to its counter (and one to the version), in the commit's transaction."""
+    cohort = change.cohort
+    actions: list[Any] = [
+        ReportModel.recruiter_id.set(cohort.recruiter_id),
+        ReportModel.day.set(cohort.day.isoformat()),
+        ReportModel.version.add(1),
+    ]
+    actions += [_METRIC_ATTRIBUTES[metric].add(delta) for metric, delta in change.deltas.items() if delta]
+    item = ReportModel(cohort.contract_id, cohort_key(cohort))
+
+    def direct() -> None:
+        item.update(actions=actions, condition=cond, add_version_condition=False)
+
+    return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: Conflict("report"))
+
+
+def _cohort_from(m: ReportModel) -> CohortFigures:
+    figures = {metric: int(n) for metric, attr in _METRIC_ATTRIBUTES.items() if (n := getattr(m, attr.attr_name))}
+    cohort = Cohort(m.contract_id, m.recruiter_id, date.fromisoformat(m.day))
+    return CohortFigures(cohort, figures, int(m.version or 0))
 
 
 def _contract_model(c: Contract) -> ContractModel:

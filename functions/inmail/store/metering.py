@@ -110,6 +110,25 @@ def _api_params(params: dict[str, Any]) -> dict[str, Any]:
 
 
 @dataclass
+class TableMeter(DynamoDBHooks):
+    """(operation, table, index) of every request: what a piece of work touches (the report
+    must never touch the threads or the ledger, R83)."""
+
+    calls: Counter[tuple[str, str, str | None]] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _before(self, **event: Any) -> None:
+        request = _api_params(event["params"])
+        key = (event["model"].name, str(request.get("TableName", "")), request.get("IndexName"))
+        with self._lock:
+            self.calls[key] += 1
+
+    @property
+    def tables(self) -> set[str]:
+        return {table for _, table, _ in self.calls}
+
+
+@dataclass
 class CallTimer(DynamoDBHooks):
     """Wall time spent inside DynamoDB calls (before-call to after-call), across threads."""
 

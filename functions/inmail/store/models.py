@@ -41,6 +41,17 @@ class ContractModel(_Base):
     follow_ups_changed_at = UnicodeAttribute(null=True)
 
 
+class _SeatsByContract(GlobalSecondaryIndex["SeatModel"]):
+    """A contract's recruiters, for its admin's report (R80): keys only."""
+
+    class Meta:
+        index_name = CONTRACT_INDEX
+        projection = KeysOnlyProjection()
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    recruiter_id = UnicodeAttribute(range_key=True)
+
+
 class SeatModel(_Base):
     class Meta(_Base.Meta):
         table_name = "inmail-seats"
@@ -52,6 +63,8 @@ class SeatModel(_Base):
     admin = BooleanAttribute()
     restricted = BooleanAttribute()
     name = UnicodeAttribute(null=True)
+
+    by_contract = _SeatsByContract()
 
 
 class CandidateModel(_Base):
@@ -196,6 +209,52 @@ class CounterModel(_Base):
     expires_at = NumberAttribute(null=True)  # TTL for daily counters
 
 
+class _ReportByRecruiter(GlobalSecondaryIndex["ReportModel"]):
+    """A recruiter's own cohorts, day by day (R80: a recruiter's row)."""
+
+    class Meta:
+        index_name = RECRUITER_INDEX
+        projection = AllProjection()
+
+    recruiter_id = UnicodeAttribute(hash_key=True)
+    day = UnicodeAttribute(range_key=True)
+
+
+class ReportModel(_Base):
+    """The InMail report's counters (R81): one item per cohort (contract, UTC day of the
+    first message, recruiter), a number per ReportMetric, added to in the transaction of
+    every thread write that moves one (R82). A contract's items are one partition sorted
+    by day then recruiter, so a report for a range is one Query (R83)."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-report"
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    cohort_key = UnicodeAttribute(range_key=True)  # "YYYY-MM-DD#recruiter id"
+    recruiter_id = UnicodeAttribute()
+    day = UnicodeAttribute()
+    # One more on every update: the recount corrects an item only if no write came
+    # between its reading and the correction.
+    version = NumberAttribute(default=0)
+    inmails_sent = NumberAttribute(null=True)
+    follow_ups_scheduled = NumberAttribute(null=True)
+    follow_ups_sent = NumberAttribute(null=True)
+    follow_ups_cancelled = NumberAttribute(null=True)
+    follow_ups_deleted = NumberAttribute(null=True)
+    failed_automation_disabled = NumberAttribute(null=True)
+    failed_recruiter_restricted = NumberAttribute(null=True)
+    failed_initial_message_failed = NumberAttribute(null=True)
+    failed_candidate_not_found = NumberAttribute(null=True)
+    failed_daily_limit_reached = NumberAttribute(null=True)
+    failed_technical_issue = NumberAttribute(null=True)
+    replies_before_follow_up = NumberAttribute(null=True)
+    replies_after_follow_up = NumberAttribute(null=True)
+    credits_charged = NumberAttribute(null=True)
+    credits_refunded = NumberAttribute(null=True)
+
+    by_recruiter = _ReportByRecruiter()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     ContractModel,
     SeatModel,
@@ -203,6 +262,7 @@ ALL_MODELS: tuple[type[Model], ...] = (
     ThreadModel,
     LedgerModel,
     CounterModel,
+    ReportModel,
 )
 
 TABLE_SETTINGS = {
@@ -212,6 +272,7 @@ TABLE_SETTINGS = {
     ThreadModel: "threads_table",
     LedgerModel: "ledger_table",
     CounterModel: "counters_table",
+    ReportModel: "report_table",
 }
 
 

@@ -14,6 +14,8 @@ def ensure_tables(settings: Settings) -> None:
     for model in ALL_MODELS:
         if not model.exists():
             model.create_table(wait=True)
+        else:
+            _add_missing_indexes(model)
     connection: Any = CounterModel._get_connection().connection
     client = connection.client
     ttl = client.describe_time_to_live(TableName=CounterModel.Meta.table_name)
@@ -32,4 +34,31 @@ def table_names(settings: Settings) -> list[str]:
         settings.threads_table,
         settings.ledger_table,
         settings.counters_table,
+        settings.report_table,
     ]
+
+
+def _add_missing_indexes(model: Any) -> None:
+    """A table made by an older version (a local data dir kept across upgrades) gets the
+    indexes added since, as CloudFormation adds them in AWS (the seats' by-contract index
+    of the InMail report, for one)."""
+    client = model._get_connection().connection.client
+    table = model.Meta.table_name
+    described = client.describe_table(TableName=table)["Table"]
+    present = {index["IndexName"] for index in described.get("GlobalSecondaryIndexes", [])}
+    for index in model._get_schema()["global_secondary_indexes"]:
+        if index["index_name"] in present:
+            continue
+        client.update_table(
+            TableName=table,
+            AttributeDefinitions=index["attribute_definitions"],
+            GlobalSecondaryIndexUpdates=[
+                {
+                    "Create": {
+                        "IndexName": index["index_name"],
+                        "KeySchema": index["key_schema"],
+                        "Projection": index["projection"],
+                    }
+                }
+            ],
+        )
