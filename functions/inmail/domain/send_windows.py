@@ -93,8 +93,7 @@ def check_send_window(start_hour: int, end_hour: int, days: Sequence[Weekday], f
 def in_window(at: datetime, window: SendWindow, tz: tzinfo) -> bool:
     local = at.astimezone(tz)
     return (
-        any(day.number == local.weekday() for day in window.days)
-        and window.start_hour <= local.hour < window.end_hour
+        any(day.number == local.weekday() for day in window.days) and window.start_hour <= local.hour < window.end_hour
     )
 
 

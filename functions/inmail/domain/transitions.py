@@ -214,9 +214,7 @@ def follow_up_scheduled(
 ) -> Thread:
     """R02, R10: the one follow-up of a thread, charged now."""
     require_schedulable(thread)
-    draft = thread.with_follow_up(
-        new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash, time_zone)
-    )
+    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash, time_zone))
     stored = changes.put(draft, thread)
     assert stored.follow_up is not None
     charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")

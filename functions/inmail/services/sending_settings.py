@@ -69,7 +69,7 @@ class LeftOut(Enum):
     LEFT_OUT = "left out"
 
 
-def set_send_window(deps: Deps, principal: Principal, window: SendWindowRequest | None | LeftOut) -> Contract:
+def set_send_window(deps: Deps, principal: Principal, window: SendWindowRequest | LeftOut | None) -> Contract:
     """R71: contract admins only; None removes the window; recorded with who and when. Only
     the contract changes: follow-ups already scheduled keep their time (R73)."""
     seat = access.require_admin(deps, principal)

@@ -113,7 +113,9 @@ def send_window_to(w: SendWindow | None) -> str | None:
     """A contract's send window (R71) as compact JSON, or None."""
     if w is None:
         return None
-    return json.dumps({"start": w.start_hour, "end": w.end_hour, "days": [d.value for d in w.days]}, separators=(",", ":"))
+    return json.dumps(
+        {"start": w.start_hour, "end": w.end_hour, "days": [d.value for d in w.days]}, separators=(",", ":")
+    )
 
 
 def send_window_from(raw: str | None) -> SendWindow | None:

@@ -43,7 +43,7 @@ class SendWindowInput:
 class SetSendWindowInput:
     window: SendWindowInput | None = strawberry.field(default=strawberry.UNSET, description="null removes the window.")
 
-    def request(self) -> SendWindowRequest | None | LeftOut:
+    def request(self) -> SendWindowRequest | LeftOut | None:
         w = self.window
         if w is strawberry.UNSET:
             return LeftOut.LEFT_OUT
