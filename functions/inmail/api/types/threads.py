@@ -32,7 +32,7 @@ class DecisionCheck:
     detail: str
 
 
-@strawberry.type(description="Why the sweeper delivered, failed, cancelled or deleted a follow-up.")
+@strawberry.type(description="Why the sweeper delivered, failed, cancelled, deleted or moved (R74) a follow-up.")
 class FollowUpDecision:
     outcome: MessageStatus  # type: ignore[valid-type]
     rule: str
