@@ -18,8 +18,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from importlib import resources
-from zoneinfo import ZoneInfo
 
 from .errors import ErrorCode, Refusal
 from .model import SendWindow, Weekday
@@ -38,6 +36,8 @@ LAST_MINUTE = timedelta(minutes=1)
 @functools.cache
 def zone_names() -> frozenset[str]:
     """Every IANA name the shipped database knows (links such as US/Eastern included)."""
+    from importlib import resources  # on first use, not on a cold start's path
+
     listed = (resources.files("tzdata") / "zones").read_text(encoding="utf-8").split()
     return frozenset(listed) - {"Factory"}  # a placeholder zone, no place on earth
 
@@ -60,6 +60,9 @@ def zone(name: str | None) -> tzinfo:
         return UTC
     if name not in zone_names():
         raise ValueError(f"unknown time zone {name!r}")
+    from importlib import resources
+    from zoneinfo import ZoneInfo
+
     path = resources.files("tzdata.zoneinfo")
     for part in name.split("/"):
         path = path / part
