@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from sweeping import atomic_moto
 
 from gql import Caller, GraphQLClient
 from inmail.domain.model import Changes, LedgerKind, MessageStatus, SendWindow, Thread, Weekday
@@ -18,6 +17,7 @@ from inmail.domain.ports import LedgerIndex
 from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
 from support import T0, FakeClock
+from sweeping import atomic_moto
 
 DUE = T0 + timedelta(days=3)  # Thursday 5 November 2026, 09:00 UTC (10:00 in Berlin)
 FRIDAY_9_BERLIN = datetime.fromisoformat("2026-11-06T09:00:00+01:00")

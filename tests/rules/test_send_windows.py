@@ -299,22 +299,22 @@ def test_r73_the_message_shows_the_zone_used_and_the_local_time(api: GraphQLClie
 # ---- R74: rescheduling past the daily maximum ----------------------------------------------------
 
 
-def two_due_with_one_a_day(r1: Caller, delay: int = 3, **follow_up: Any) -> tuple[str, str]:
-    """Two follow-ups due at the same time, then the recruiter's maximum lowered to one a
-    day (R42): the second one due meets it."""
-    first = send(r1, delayDays=delay, **follow_up)["id"]
-    second = send(r1, delayDays=delay, **follow_up)["id"]
+def due_on_a_full_day(r1: Caller, clock: FakeClock, delay: int = 3, **follow_up: Any) -> str:
+    """A follow-up due `delay` days after T0, on a day the recruiter's maximum, lowered to
+    one a day (R42), is met by a first message sent an hour before: its thread id."""
+    tid = send(r1, delayDays=delay, **follow_up)["id"]
     assert r1.mutate("SetDailyLimit", dailyLimit=1)["userErrors"] == []
-    return first, second
+    clock.at = T0 + timedelta(days=delay, hours=-1)
+    send(r1)  # that day's one message
+    return tid
 
 
 def test_r74_is_off_by_default_and_the_daily_maximum_cancels_as_r25(api: GraphQLClient, clock: FakeClock) -> None:
     r1 = provision(api, window=NINE_TO_FIVE)
     assert contract(r1)["rescheduleOnDailyLimit"] is False
-    first, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     summary = sweep(api, clock, THURSDAY_9UTC)
-    assert (summary["delivered"], summary["cancelled"], summary["rescheduled"]) == (1, 1, 0)
-    assert follow_up(r1, first)["status"] == "SENT"
+    assert (summary["delivered"], summary["cancelled"], summary["rescheduled"]) == (0, 1, 0)
     fu = follow_up(r1, second)
     assert (fu["status"], fu["failure"]["code"], fu["creditRefunded"]) == ("CANCELLED", "DAILY_LIMIT_REACHED", True)
     assert fu["timesRescheduled"] == 0 and fu["decision"]["movedTo"] is None
@@ -335,12 +335,11 @@ def test_r74_a_follow_up_meeting_the_daily_maximum_moves_to_the_next_days_first_
     api: GraphQLClient, clock: FakeClock
 ) -> None:
     r1 = provision(api, window=NINE_TO_FIVE, reschedule=True)
-    first, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     credits = contract(r1)["creditsRemaining"]
     summary = sweep(api, clock, THURSDAY_9UTC)
-    assert (summary["delivered"], summary["rescheduled"], summary["cancelled"]) == (1, 1, 0)
+    assert (summary["delivered"], summary["rescheduled"], summary["cancelled"]) == (0, 1, 0)
     assert summary["refunded_credits"] == 0
-    assert follow_up(r1, first)["status"] == "SENT"
 
     fu = follow_up(r1, second)
     friday_9_berlin = instant("2026-11-06T09:00:00+01:00")
@@ -378,7 +377,7 @@ def test_r74_without_a_window_it_moves_to_the_same_time_on_the_next_utc_day(
     api: GraphQLClient, clock: FakeClock
 ) -> None:
     r1 = provision(api, zone="America/New_York", reschedule=True)
-    _, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     late = THURSDAY_9UTC + timedelta(hours=14, minutes=30)  # a sweep running late: 23:30 UTC
     assert sweep(api, clock, late)["rescheduled"] == 1
     fu = follow_up(r1, second)
@@ -388,16 +387,16 @@ def test_r74_without_a_window_it_moves_to_the_same_time_on_the_next_utc_day(
 
 def test_r74_a_full_friday_moves_to_monday_when_the_window_has_no_weekend(api: GraphQLClient, clock: FakeClock) -> None:
     r1 = provision(api, window=NINE_TO_FIVE, reschedule=True)
-    _, second = two_due_with_one_a_day(r1, delay=4)  # Friday 6 November, 10:00 Berlin
+    second = due_on_a_full_day(r1, clock, delay=4)  # Friday 6 November, 10:00 Berlin
     assert sweep(api, clock, T0 + timedelta(days=4))["rescheduled"] == 1
     assert follow_up(r1, second)["scheduledForLocal"] == "2026-11-09T09:00:00+01:00"
 
 
 def test_r74_when_the_move_would_pass_28_days_r25_applies(api: GraphQLClient, clock: FakeClock) -> None:
     r1 = provision(api, reschedule=True)
-    _, second = two_due_with_one_a_day(r1, delay=28)
+    second = due_on_a_full_day(r1, clock, delay=28)
     summary = sweep(api, clock, T0 + timedelta(days=28))
-    assert (summary["delivered"], summary["cancelled"], summary["rescheduled"]) == (1, 1, 0)
+    assert (summary["delivered"], summary["cancelled"], summary["rescheduled"]) == (0, 1, 0)
     fu = follow_up(r1, second)
     assert (fu["status"], fu["failure"]["code"], fu["creditRefunded"]) == ("CANCELLED", "DAILY_LIMIT_REACHED", True)
     assert fu["failure"]["message"].startswith("The message cannot be delivered to the candidate.")
@@ -436,7 +435,7 @@ def test_r74_meeting_the_maximum_at_the_delivery_commit_moves_it_too(api: GraphQ
 
 def test_r74_each_move_is_counted_and_no_sweep_moves_it_twice_for_one_day(api: GraphQLClient, clock: FakeClock) -> None:
     r1 = provision(api, window=NINE_TO_FIVE, reschedule=True)
-    _, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     assert sweep(api, clock, THURSDAY_9UTC, "thursday")["rescheduled"] == 1
     for sweep_id in ("thursday", "duplicate", "late"):  # the same invocation again, another, a later one
         assert sweep(api, clock, THURSDAY_9UTC + timedelta(hours=14), sweep_id)["due"] == 0
@@ -453,7 +452,7 @@ def test_r74_each_move_is_counted_and_no_sweep_moves_it_twice_for_one_day(api: G
 def test_r74_the_move_uses_the_window_and_zone_as_they_are_then(api: GraphQLClient, clock: FakeClock) -> None:
     """R73 keeps what is scheduled; a move is scheduling anew, with today's settings."""
     r1 = provision(api, window=NINE_TO_FIVE, reschedule=True)
-    _, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     assert upsert(api, timeZone="America/New_York")["userErrors"] == []
     assert r1.mutate("SetSendWindow", window={"startHour": 12, "endHour": 14, "days": WEEKDAYS})["userErrors"] == []
     assert follow_up(r1, second)["scheduledForLocal"] == "2026-11-05T10:00:00+01:00"  # unchanged (R73)
@@ -464,7 +463,7 @@ def test_r74_the_move_uses_the_window_and_zone_as_they_are_then(api: GraphQLClie
 
 def test_r74_a_moved_follow_up_can_be_cancelled_and_is_refunded(api: GraphQLClient, clock: FakeClock) -> None:
     r1 = provision(api, reschedule=True)
-    _, second = two_due_with_one_a_day(r1)
+    second = due_on_a_full_day(r1, clock)
     sweep(api, clock, THURSDAY_9UTC)
     credits = contract(r1)["creditsRemaining"]
     cancelled = r1.mutate("CancelFollowUp", threadId=second)["thread"]["followUp"]
