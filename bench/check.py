@@ -22,14 +22,14 @@ PASS, FAIL = "PASS", "FAIL"
 # most. Every mutation is its reads (the entities its rules need) and one TransactWriteItems.
 # sendInMail: seat, contract, candidate; writes thread, ledger CHARGE, monthly and daily
 #   counters, the report's cohort (+1 ledger CHARGE with a follow-up).
-# scheduleFollowUp: thread, seat, contract, candidate; writes thread, ledger, monthly counter,
-#   the report's cohort.
+# scheduleFollowUp: thread, seat (the access check, then afresh for R43), contract, candidate
+#   (its time zone, R72, R73); writes thread, ledger, monthly counter, the report's cohort.
 # replyToInMail (a follow-up scheduled): thread; writes the thread, both REFUNDs (R05), the
 #   monthly counter and the report's cohort.
 API_BUDGETS: dict[str, tuple[float, float, float]] = {
     "sendInMail": (4, 3, 5),
     "sendInMail+followUp": (4, 3, 6),
-    "scheduleFollowUp": (5, 4, 4),
+    "scheduleFollowUp": (6, 5, 4),
     "replyToInMail": (2, 1, 5),
 }
 ITEMS_READ_SPREAD = 0.10  # items read per due follow-up independent of M within 10%

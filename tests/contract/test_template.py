@@ -640,6 +640,20 @@ def test_handler_imports_in_clean_environment(
     assert result.returncode == 0, result.stderr
 
 
+def test_time_zones_come_from_the_shipped_tzdata_in_the_lambda_environment() -> None:
+    """R70: `tzdata` from functions/requirements.txt gives the zones, with the OS's zone
+    files out of reach (PYTHONTZPATH empty), as on a runtime image without them."""
+    require_tools()
+    code = (
+        "from datetime import UTC, datetime; from inmail.domain.send_windows import local_iso; "
+        "print(local_iso(datetime(2026, 7, 1, 12, tzinfo=UTC), 'Australia/Lord_Howe'))"
+    )
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "PYTHONPATH": str(ROOT / "functions"), "PYTHONTZPATH": ""}
+    result = subprocess.run([str(LAMBDA_PYTHON), "-c", code], capture_output=True, text=True, env=env, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2026-07-01T22:30:00+10:30"
+
+
 # ---- a broken copy fails -----------------------------------------------------------------
 
 

@@ -96,7 +96,7 @@ def test_every_operation_runs_the_playground_session(api, clock):
     ops("CreateContract", input={"id": "c1", "name": "Acme", "monthlyCredits": 10, "maxDailyLimit": 25})
     ops("AddSeat", input={"contractId": "c1", "recruiterId": "r1", "admin": True})
     ops("AddSeat", input={"contractId": "c1", "recruiterId": "r2", "dailyLimit": 5})
-    ops("UpsertCandidate", input={"candidateId": "k1", "name": "Kim"})
+    ops("UpsertCandidate", input={"candidateId": "k1", "name": "Kim", "timeZone": "Europe/Berlin"})
     ops("SetRecruiterRestricted", input={"recruiterId": "r2", "restricted": True})
 
     r1 = Recording(api.as_("r1", "RECRUITER", "CONTRACT_ADMIN", contract="c1"), ran)
@@ -114,6 +114,9 @@ def test_every_operation_runs_the_playground_session(api, clock):
     r1("SetDailyLimit", input={"dailyLimit": 20})
     assert r1("SetFollowUpsEnabled", input={"enabled": False})["contract"]["followUpsEnabled"] is False
     r1("SetFollowUpsEnabled", input={"enabled": True})
+    window = {"startHour": 9, "endHour": 17, "days": ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]}
+    assert r1("SetSendWindow", input={"window": window})["contract"]["sendWindow"] == window
+    assert r1("SetRescheduleOnDailyLimit", input={"enabled": True})["contract"]["rescheduleOnDailyLimit"] is True
     assert len(r1("AwaitingReply", first=10)["edges"]) == 2
     assert len(r1("SentThreads", first=10, allRecruiters=True)["edges"]) == 2
     assert r1("Thread", id=with_fu["id"])["followUp"]["status"] == "SCHEDULED"

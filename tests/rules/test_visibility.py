@@ -134,6 +134,22 @@ def _toggle(m: Matrix, who: str, c: Caller) -> None:
         _refused(r, who, allow_not_found=False)
 
 
+def _admin_setting(operation: str, field: str, value: Any, undo: Any) -> Any:
+    """A contract admin's setting (R71, R74): another contract's admin sets it on c2 only
+    (then undoes it); everyone else is FORBIDDEN."""
+    root = operation[0].lower() + operation[1:]
+
+    def check(m: Matrix, who: str, c: Caller) -> None:
+        r = c.op(operation, input={field: value})
+        if who == "admin of another contract":
+            assert r.data[root]["contract"]["id"] == "c2", (who, r.body)
+            c.op(operation, input={field: undo})
+        else:
+            _refused(r, who, allow_not_found=False)
+
+    return check
+
+
 def _daily_limit(m: Matrix, who: str, c: Caller) -> None:
     r = c.op("SetDailyLimit", input={"dailyLimit": 1})
     if r.errors:
@@ -185,6 +201,10 @@ ROWS: dict[str, Any] = {
     "CancelFollowUp": _on_r1_thread("CancelFollowUp", "scheduled"),
     "ReplyToInMail": _reply,
     "SetFollowUpsEnabled": _toggle,
+    "SetSendWindow": _admin_setting(
+        "SetSendWindow", "window", {"startHour": 9, "endHour": 10, "days": ["MONDAY"]}, None
+    ),
+    "SetRescheduleOnDailyLimit": _admin_setting("SetRescheduleOnDailyLimit", "enabled", True, False),
     "SetDailyLimit": _daily_limit,
     "CreateContract": _operator_only(
         "CreateContract", id="c1", name="Hijack", monthlyCredits=0, maxDailyLimit=1, followUpsEnabled=False
@@ -389,6 +409,8 @@ ALL_OPERATIONS = {
     "CancelFollowUp": {"input": {"threadId": "t00001"}},
     "ReplyToInMail": {"input": {"threadId": "t00001", "body": "b"}},
     "SetFollowUpsEnabled": {"input": {"enabled": False}},
+    "SetSendWindow": {"input": {"window": None}},
+    "SetRescheduleOnDailyLimit": {"input": {"enabled": True}},
     "SetDailyLimit": {"input": {"dailyLimit": 1}},
     "CreateContract": {"input": {"id": "c9", "name": "n", "monthlyCredits": 1, "maxDailyLimit": 1}},
     "AddSeat": {"input": {"contractId": "c1", "recruiterId": "z"}},

@@ -34,7 +34,9 @@ from inmail.domain.model import (
     MessageStatus,
     RuleId,
     Seat,
+    SendWindow,
     Thread,
+    Weekday,
 )
 from inmail.domain.ports import LedgerIndex, Store, ThreadIndex
 from inmail.store.dynamo import due_shard
@@ -497,3 +499,61 @@ def test_r30_a_follow_up_leaves_the_due_index_once_it_is_no_longer_scheduled(sto
 def fu_of(t: Thread) -> Message:
     assert t.follow_up is not None
     return t.follow_up
+
+
+# ---- send windows and moves (R70-R74) ----------------------------------------------------
+
+
+def test_r70_to_r74_fields_are_read_back_field_for_field(store: Store) -> None:
+    """A contract's window and opt-in with who set them, a candidate's zone, a follow-up's
+    zone, moves and the decision that moved it."""
+    moved_to = (T0 + timedelta(days=4)).astimezone(OFFSET)
+    window = SendWindow(9, 17, (Weekday.MONDAY, Weekday.FRIDAY, Weekday.SUNDAY))
+    c = contract(
+        send_window=window,
+        send_window_changed_by="a1",
+        send_window_changed_at=T0.astimezone(OFFSET),
+        reschedule_on_daily_limit=True,
+        reschedule_changed_by="a2",
+        reschedule_changed_at=T0 + timedelta(microseconds=3),
+    )
+    k = Candidate("k1", "Kim", version=1, time_zone="Australia/Lord_Howe")
+    decision = Decision(
+        MessageStatus.SCHEDULED,
+        RuleId.R25,
+        FailureCode.DAILY_LIMIT_REACHED,
+        (Check(RuleId.R25, "moved to the next day instead (R74)", True, "moved to ..."),),
+        T0 + timedelta(days=3),
+        "sweep-1",
+        moved_to=moved_to,
+    )
+    fu = message(
+        "t1-fu",
+        MessageKind.FOLLOW_UP,
+        scheduled_for=moved_to,
+        decision=decision,
+        time_zone="Australia/Lord_Howe",
+        times_rescheduled=2,
+    )
+    t = replace(thread("t1"), follow_up=fu, version=1)
+    store.commit(Changes(threads=[(t, None)], contracts=[(c, None)], candidates=[(k, None)]))
+    assert store.get_contract("c1") == c
+    assert store.get_candidate("k1") == k
+    assert store.get_thread("t1") == t
+
+    changes = Changes()
+    changes.put(replace(c, send_window=None, reschedule_on_daily_limit=False), c)
+    store.commit(changes)
+    cleared = store.get_contract("c1")
+    assert cleared is not None and (cleared.send_window, cleared.reschedule_on_daily_limit) == (None, False)
+
+
+def test_r74_a_moved_follow_up_moves_in_the_due_index(store: Store, settings: Settings) -> None:
+    now = T0 + timedelta(days=3)
+    t = new_thread(store, "t1", due=now)
+    tomorrow = now + timedelta(days=1)
+    changes = Changes()
+    changes.put(replace(t, follow_up=replace(fu_of(t), scheduled_for=tomorrow, times_rescheduled=1)), t)
+    store.commit(changes)
+    assert _due(store, settings.due_shards, now + timedelta(hours=12)) == {s: [] for s in range(settings.due_shards)}
+    assert sorted(tid for ids in _due(store, settings.due_shards, tomorrow).values() for tid in ids) == ["t1"]

@@ -16,8 +16,8 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, initialize, invar
 from fakes import FlakyDelivery
 from inmail.domain import report
 from inmail.domain.errors import Refusal, TransientStoreError
-from inmail.domain.model import Changes, LedgerKind, MessageStatus
-from inmail.domain.rules import FollowUpTiming
+from inmail.domain.model import Changes, LedgerKind, MessageStatus, Weekday
+from inmail.domain.rules import FOLLOW_UP_MAX, FOLLOW_UP_MIN, FollowUpTiming
 from inmail.services import follow_ups, operator, sending_settings
 from inmail.services.recount import recount_report
 from inmail.services.reply import reply_to_inmail
@@ -134,6 +134,26 @@ class FollowUpMachine(RuleBasedStateMachine):
     def daily_limit(self, rid: str, limit: int) -> None:
         sending_settings.set_daily_limit(self.world.deps, recruiter(rid), limit)
 
+    @rule(
+        window=st.one_of(
+            st.none(),
+            st.tuples(st.integers(0, 12), st.integers(13, 24), st.sets(st.sampled_from(Weekday), min_size=1)),
+        )
+    )
+    def send_window(self, window: tuple[int, int, set[Weekday]] | None) -> None:
+        """R71: the follow-ups scheduled from now on fall due inside it (R72)."""
+        request = None if window is None else sending_settings.SendWindowRequest(*window)
+        sending_settings.set_send_window(self.world.deps, recruiter("r1", admin=True), request)
+
+    @rule(enabled=st.booleans())
+    def reschedule_on_daily_limit(self, enabled: bool) -> None:
+        """R74: follow-ups over the daily maximum move to the next day instead of R25."""
+        sending_settings.set_reschedule_on_daily_limit(self.world.deps, recruiter("r1", admin=True), enabled)
+
+    @rule(cand=st.sampled_from(CANDIDATES), zone=st.sampled_from([None, "Europe/Berlin", "Australia/Lord_Howe"]))
+    def time_zone(self, cand: str, zone: str | None) -> None:
+        operator.upsert_candidate(self.world.deps, OPERATOR, cand, "Someone", False, time_zone=zone)
+
     @rule(hours=st.integers(1, 24 * 8))
     def advance(self, hours: int) -> None:
         self.world.clock.advance(hours=hours)
@@ -220,6 +240,16 @@ class FollowUpMachine(RuleBasedStateMachine):
         shown = inmail_report(self.world.deps, recruiter("r1", admin=True), days[0], days[-1])
         expected = report.build_report(days[0], days[-1], counted.figures.items(), RECRUITERS)
         assert shown == expected
+
+    @invariant()
+    def r11_scheduled_within_72_hours_and_28_days(self) -> None:
+        """Whatever moved it (R72's window, R74's moves), a follow-up waits within R11."""
+        for t in self.world.store.threads.values():
+            fu = t.scheduled_follow_up
+            if fu is not None:
+                first = t.initial.sent_at or t.created_at
+                assert fu.scheduled_for is not None
+                assert first + FOLLOW_UP_MIN <= fu.scheduled_for <= first + FOLLOW_UP_MAX
 
     @invariant()
     def r40_daily_sends_within_maximum(self) -> None:

@@ -35,6 +35,10 @@ from .types.settings import (
     SetDailyLimitPayload,
     SetFollowUpsEnabledInput,
     SetFollowUpsEnabledPayload,
+    SetRescheduleOnDailyLimitInput,
+    SetRescheduleOnDailyLimitPayload,
+    SetSendWindowInput,
+    SetSendWindowPayload,
 )
 from .types.threads import Thread
 
@@ -70,6 +74,20 @@ class Mutation:
     def set_follow_ups_enabled(self, info: Info, input: SetFollowUpsEnabledInput) -> SetFollowUpsEnabledPayload:
         contract = info.context.call(sending_settings.set_follow_ups_enabled, input.enabled)
         return SetFollowUpsEnabledPayload(
+            contract=Contract.from_domain(queries.contract_view(info.context.deps, contract))
+        )
+
+    @mutation("Contract admins only: the contract's send window, or null to remove it (R71).")
+    def set_send_window(self, info: Info, input: SetSendWindowInput) -> SetSendWindowPayload:
+        contract = info.context.call(sending_settings.set_send_window, input.request())
+        return SetSendWindowPayload(contract=Contract.from_domain(queries.contract_view(info.context.deps, contract)))
+
+    @mutation("Contract admins only: move follow-ups that meet the daily maximum to the next day (R74).")
+    def set_reschedule_on_daily_limit(
+        self, info: Info, input: SetRescheduleOnDailyLimitInput
+    ) -> SetRescheduleOnDailyLimitPayload:
+        contract = info.context.call(sending_settings.set_reschedule_on_daily_limit, input.enabled)
+        return SetRescheduleOnDailyLimitPayload(
             contract=Contract.from_domain(queries.contract_view(info.context.deps, contract))
         )
 

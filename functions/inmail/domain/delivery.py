@@ -4,9 +4,10 @@ the sweeper's decision on a due follow-up read from it. Pure: no I/O."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from . import send_windows
 from .model import Candidate, Check, Contract, Decision, FailureCode, MessageStatus, RuleId, Seat, Thread
 
 
@@ -225,4 +226,41 @@ def overturned_at_delivery(decision: Decision, rule: RuleId, detail: str) -> Dec
         (*kept, Check(rule, row.condition, True, detail)),
         decision.at,
         decision.sweep_id,
+    )
+
+
+MOVE_CHECK = "moved to the next day instead (R74)"
+
+
+def moved_past_daily_limit(
+    decision: Decision, thread: Thread, contract: Contract | None, candidate: Candidate | None, now: datetime
+) -> Decision:
+    """R74, on R25's row: with the contract's opt-in, a follow-up that met the daily maximum
+    (when decided, or at its delivery's own count) moves to the next UTC day
+    (send_windows.next_day_slot, in the candidate's zone as it is now) instead of being
+    cancelled: outcome SCHEDULED, `moved_to` set, a check saying where. When the move would
+    pass R11's 28 days, R25 stands, with a check saying why. Without the opt-in: unchanged."""
+    if decision.rule is not RuleId.R25 or contract is None or not contract.reschedule_on_daily_limit:
+        return decision
+    fu = thread.follow_up
+    assert fu is not None and fu.scheduled_for is not None
+    zone_name = candidate.time_zone if candidate is not None else None
+    first_sent = thread.initial.sent_at or thread.created_at
+    target = send_windows.next_day_slot(
+        fu.scheduled_for, first_sent, now, contract.send_window, send_windows.zone(zone_name)
+    )
+    if target is None:
+        detail = "not moved: the next day's time would be more than 28 days after the first message"
+        return replace(decision, checks=(*decision.checks, Check(RuleId.R25, MOVE_CHECK, False, detail)))
+    where = (
+        "the first send-window time from the next UTC day on"
+        if contract.send_window
+        else "the same time of day on the next UTC day"
+    )
+    detail = f"moved to {send_windows.local_iso(target, zone_name)}, {where}"
+    return replace(
+        decision,
+        outcome=MessageStatus.SCHEDULED,
+        moved_to=target,
+        checks=(*decision.checks, Check(RuleId.R25, MOVE_CHECK, True, detail)),
     )

@@ -64,6 +64,36 @@ class RuleId(StrEnum):
     R27 = "R27"
 
 
+class Weekday(StrEnum):
+    """Days of a send window (R71), in `date.weekday()` order: Monday is 0."""
+
+    MONDAY = "MONDAY"
+    TUESDAY = "TUESDAY"
+    WEDNESDAY = "WEDNESDAY"
+    THURSDAY = "THURSDAY"
+    FRIDAY = "FRIDAY"
+    SATURDAY = "SATURDAY"
+    SUNDAY = "SUNDAY"
+
+    @property
+    def number(self) -> int:
+        """As `date.weekday()` counts it."""
+        return _WEEKDAY_NUMBERS[self]
+
+
+_WEEKDAY_NUMBERS = {day: n for n, day in enumerate(Weekday)}
+
+
+@dataclass(frozen=True)
+class SendWindow:
+    """Local hours [start_hour, end_hour) on `days`, in the candidate's time zone (R71).
+    Days are kept in week order, each once (domain/send_windows.py checks the input)."""
+
+    start_hour: int
+    end_hour: int
+    days: tuple[Weekday, ...]
+
+
 class CounterKind(StrEnum):
     """What a counter counts, and so which limit refuses it (the value prefixes its key)."""
 
@@ -114,6 +144,14 @@ class Contract:
     follow_ups_changed_by: str | None = None
     follow_ups_changed_at: datetime | None = None
     version: int = 0
+    # R71: follow-ups fall due inside this window in the candidate's zone; None: when asked.
+    send_window: SendWindow | None = None
+    send_window_changed_by: str | None = None
+    send_window_changed_at: datetime | None = None
+    # R74: a follow-up meeting the daily maximum moves to the next day instead of R25.
+    reschedule_on_daily_limit: bool = False
+    reschedule_changed_by: str | None = None
+    reschedule_changed_at: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -145,6 +183,8 @@ class Candidate:
     # Parts of the name for personalization ({firstName}, {lastName}); None if unknown.
     first_name: str | None = None
     last_name: str | None = None
+    # R70: an IANA time zone name (domain/send_windows.py checks it); None: UTC.
+    time_zone: str | None = None
 
     @property
     def key(self) -> str:
@@ -179,6 +219,9 @@ class Decision:
     checks: tuple[Check, ...]
     at: datetime
     sweep_id: str
+    # R74: the follow-up met the daily maximum and was moved here instead of cancelled
+    # (outcome SCHEDULED, rule R25, code DAILY_LIMIT_REACHED).
+    moved_to: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -200,6 +243,11 @@ class Message:
     idempotency_key: str | None = None
     # What the keyed request asked for: a retry with the same key must ask the same.
     request_hash: str | None = None
+    # R73: the candidate's time zone when scheduled_for was decided (None: UTC), kept so
+    # later changes to the zone or the window move nothing already scheduled.
+    time_zone: str | None = None
+    # R74: how many times the sweeper moved this follow-up for the daily maximum.
+    times_rescheduled: int = 0
 
 
 @dataclass(frozen=True)

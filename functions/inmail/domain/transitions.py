@@ -99,8 +99,14 @@ def count_send(changes: Changes, seat: Seat, at: datetime) -> None:
 
 
 def new_follow_up(
-    thread_id: str, body: str, due: datetime, idempotency_key: str | None, request_hash: str | None = None
+    thread_id: str,
+    body: str,
+    due: datetime,
+    idempotency_key: str | None,
+    request_hash: str | None = None,
+    time_zone: str | None = None,
 ) -> Message:
+    """`time_zone`: the candidate's, as `due` was decided in it (R73)."""
     return Message(
         message_id=follow_up_message_id(thread_id),
         kind=MessageKind.FOLLOW_UP,
@@ -109,6 +115,7 @@ def new_follow_up(
         scheduled_for=due,
         idempotency_key=idempotency_key,
         request_hash=request_hash,
+        time_zone=time_zone,
     )
 
 
@@ -203,10 +210,11 @@ def follow_up_scheduled(
     idempotency_key: str | None,
     now: datetime,
     request_hash: str | None = None,
+    time_zone: str | None = None,
 ) -> Thread:
     """R02, R10: the one follow-up of a thread, charged now."""
     require_schedulable(thread)
-    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash))
+    draft = thread.with_follow_up(new_follow_up(thread.thread_id, body, due, idempotency_key, request_hash, time_zone))
     stored = changes.put(draft, thread)
     assert stored.follow_up is not None
     charge(changes, stored, stored.follow_up, contract, now, "follow-up scheduled")
@@ -216,7 +224,13 @@ def follow_up_scheduled(
 
 
 def follow_up_rescheduled(
-    changes: Changes, thread: Thread, contract: Contract, seat: Seat, due: datetime, now: datetime
+    changes: Changes,
+    thread: Thread,
+    contract: Contract,
+    seat: Seat,
+    due: datetime,
+    now: datetime,
+    time_zone: str | None = None,
 ) -> Thread:
     """R13: a cancelled follow-up (R25 among others) scheduled again, charged again."""
     fu = require_reschedulable(thread)
@@ -230,6 +244,7 @@ def follow_up_rescheduled(
         scheduled_for=due,
         failure=None,
         decision=None,
+        time_zone=time_zone,
     )
     stored = changes.put(replace(thread, follow_up=again, lease_owner=None, lease_expires_at=None), thread)
     assert stored.follow_up is not None
@@ -325,3 +340,26 @@ def follow_up_settled(
         )
         settled = refund(changes, thread, settled, now, reason)
     return changes.put(replace(thread, follow_up=settled, lease_owner=None, lease_expires_at=None), thread)
+
+
+def follow_up_moved(
+    changes: Changes, thread: Thread, decision: Decision, contract: Contract, candidate: Candidate
+) -> Thread:
+    """R74: a follow-up that met the daily maximum moves to `decision.moved_to` instead of
+    being cancelled: still SCHEDULED, its credit kept, one more move counted, the decision
+    (why) on the message, the candidate's zone as now. One write, conditioned on the
+    version the sweep's claim left, so no other sweep can move it too; the due index
+    follows `scheduled_for`. It stands only if the contract (the opt-in, the window) and
+    the candidate (the zone) it was decided on are unchanged."""
+    fu = thread.scheduled_follow_up
+    assert fu is not None and decision.moved_to is not None and decision.outcome is MessageStatus.SCHEDULED
+    moved = replace(
+        fu,
+        scheduled_for=decision.moved_to,
+        time_zone=candidate.time_zone,
+        times_rescheduled=fu.times_rescheduled + 1,
+        decision=decision,
+    )
+    changes.expect(contract)
+    changes.expect(candidate)
+    return changes.put(replace(thread, follow_up=moved, lease_owner=None, lease_expires_at=None), thread)

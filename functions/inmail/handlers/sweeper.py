@@ -35,6 +35,7 @@ def publish(summary: SweepSummary) -> None:
     metrics.add_metric("Cancelled", MetricUnit.Count, summary.counts[Outcome.CANCELLED])
     metrics.add_metric("Deleted", MetricUnit.Count, summary.counts[Outcome.DELETED])
     metrics.add_metric("Failed", MetricUnit.Count, summary.counts[Outcome.FAILED])
+    metrics.add_metric("Rescheduled", MetricUnit.Count, summary.counts[Outcome.RESCHEDULED])
     metrics.add_metric("Errors", MetricUnit.Count, summary.counts[Outcome.ERROR])
     metrics.add_metric("LeftForNextSweep", MetricUnit.Count, summary.counts[Outcome.OUT_OF_TIME])
     metrics.add_metric("RefundedCredits", MetricUnit.Count, summary.refunded_credits)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain import rules, transitions
+from ..domain import rules, send_windows, transitions
 from ..domain.errors import ErrorCode, LimitExceeded, Refusal
 from ..domain.model import Changes, Contract, Principal, Seat, Thread
 from ..domain.rules import FollowUpTiming
@@ -59,7 +59,7 @@ def _schedule(deps: Deps, principal: Principal, seat: Seat, request: ScheduleReq
             )
         return thread  # a retry: the first result, nothing charged again
     transitions.require_schedulable(thread)
-    current_seat, contract, due = _chargeable(deps, principal, thread, request.timing, now)
+    current_seat, contract, when = _chargeable(deps, principal, thread, request.timing, now)
     changes = Changes()
     stored = transitions.follow_up_scheduled(
         changes,
@@ -67,10 +67,11 @@ def _schedule(deps: Deps, principal: Principal, seat: Seat, request: ScheduleReq
         contract,
         current_seat,
         request.body,
-        due,
+        when.due,
         request.idempotency_key,
         now,
         fingerprint,
+        time_zone=when.time_zone,
     )
     _commit_charge(deps, changes)
     return stored
@@ -90,9 +91,11 @@ def _reschedule(deps: Deps, principal: Principal, seat: Seat, request: Reschedul
     now = deps.clock.now()
     thread = access.own_thread(deps, seat, request.thread_id)
     transitions.require_reschedulable(thread)
-    current_seat, contract, due = _chargeable(deps, principal, thread, request.timing, now)
+    current_seat, contract, when = _chargeable(deps, principal, thread, request.timing, now)
     changes = Changes()
-    stored = transitions.follow_up_rescheduled(changes, thread, contract, current_seat, due, now)
+    stored = transitions.follow_up_rescheduled(
+        changes, thread, contract, current_seat, when.due, now, time_zone=when.time_zone
+    )
     _commit_charge(deps, changes)
     return stored
 
@@ -113,18 +116,32 @@ def _cancel(deps: Deps, seat: Seat, thread_id: str) -> Thread:
     return stored
 
 
+@dataclass(frozen=True)
+class _When:
+    """When a follow-up falls due, and the candidate's zone that was decided in (R73)."""
+
+    due: datetime
+    time_zone: str | None
+
+
 def _chargeable(
     deps: Deps, principal: Principal, thread: Thread, timing: FollowUpTiming, now: datetime
-) -> tuple[Seat, Contract, datetime]:
+) -> tuple[Seat, Contract, _When]:
     """What scheduling and rescheduling both check before charging, in this order: the
-    recruiter (R43), the contract (R14), the window (R11, R12). Reads the seat afresh, so a
-    retry after a lost race sees a restriction made meanwhile."""
+    recruiter (R43), the contract (R14), the window (R11, R12), then the contract's send
+    window in the candidate's zone (R72). Reads the seat afresh, so a retry after a lost
+    race sees a restriction made meanwhile."""
     seat = access.acting_seat(deps, principal)
     contract = refusals.contract_of(deps, seat)
     refusals.refuse_restricted(seat)
     refusals.refuse_disabled(contract, ("input",))
     first_sent = thread.initial.sent_at or thread.created_at
-    return seat, contract, rules.follow_up_due(first_sent, timing, now, ("input",))
+    asked = rules.follow_up_due(first_sent, timing, now, ("input",))
+    # A profile deleted since is R24's at delivery; its zone still places the follow-up.
+    candidate = deps.store.get_candidate(thread.candidate_id)
+    time_zone = candidate.time_zone if candidate is not None else None
+    due = send_windows.scheduled_for(asked, first_sent, contract.send_window, time_zone, now, ("input",))
+    return seat, contract, _When(due, time_zone)
 
 
 def _commit_charge(deps: Deps, changes: Changes) -> None:

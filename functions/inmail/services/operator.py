@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from enum import Enum
 
-from ..domain import rules
+from ..domain import rules, send_windows
 from ..domain.errors import Conflict, ErrorCode, Refusal
 from ..domain.model import Candidate, Changes, Contract, Principal, Seat
 from . import access
@@ -106,25 +106,32 @@ def upsert_candidate(
     *,
     first_name: ProfileField = KEEP,
     last_name: ProfileField = KEEP,
+    time_zone: ProfileField = KEEP,
 ) -> Candidate:
-    """Register or update a profile. First and last name are kept when left out and
-    cleared when given as null, so marking a profile deleted does not erase them."""
+    """Register or update a profile. First and last name and the time zone (R70) are kept
+    when left out and cleared when given as null, so marking a profile deleted does not
+    erase them. A time zone changed later moves no follow-up already scheduled (R73)."""
     access.require_operator(principal)
     rules.check_id(candidate_id, ("input", "candidateId"), "candidateId")
     rules.check_text(name, ("input", "name"), 1, rules.NAME_MAX, "Name")
     for value, field, label in ((first_name, "firstName", "First name"), (last_name, "lastName", "Last name")):
         if isinstance(value, str):
             rules.check_text(value, ("input", field), 1, rules.NAME_MAX, label)
-    return _upsert_candidate(deps, Candidate(candidate_id, name, deleted), first_name, last_name)
+    if isinstance(time_zone, str):
+        send_windows.check_time_zone(time_zone, ("input", "timeZone"))
+    return _upsert_candidate(deps, Candidate(candidate_id, name, deleted), first_name, last_name, time_zone)
 
 
 @retry_on_conflict
-def _upsert_candidate(deps: Deps, given: Candidate, first_name: ProfileField, last_name: ProfileField) -> Candidate:
+def _upsert_candidate(
+    deps: Deps, given: Candidate, first_name: ProfileField, last_name: ProfileField, time_zone: ProfileField
+) -> Candidate:
     previous = deps.store.get_candidate(given.candidate_id)
     candidate = replace(
         given,
         first_name=_kept(first_name, previous.first_name if previous else None),
         last_name=_kept(last_name, previous.last_name if previous else None),
+        time_zone=_kept(time_zone, previous.time_zone if previous else None),
     )
     changes = Changes()
     stored = changes.put(candidate, previous)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..domain import rules, transitions
+from ..domain import rules, send_windows, transitions
 from ..domain.errors import Conflict, ErrorCode, LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
 from ..domain.model import Changes, Message, MessageKind, MessageStatus, Principal, Thread
 from ..domain.rules import FollowUpTiming
@@ -91,8 +91,15 @@ def _send(deps: Deps, principal: Principal, request: SendRequest, fresh_id: str 
     follow_up: Message | None = None
     if request.follow_up is not None:
         refusals.refuse_disabled(contract, ("input", "followUp"))
-        due = rules.follow_up_due(now, request.follow_up.timing, now, ("input", "followUp"))
-        follow_up = transitions.new_follow_up(thread_id, request.follow_up.body, due, None)
+        asked = rules.follow_up_due(now, request.follow_up.timing, now, ("input", "followUp"))
+        # R72: into the contract's window in the candidate's zone; the commit expects both
+        # unchanged (R14, R44), so the zone kept on the message is the one used (R73).
+        due = send_windows.scheduled_for(
+            asked, now, contract.send_window, candidate.time_zone, now, ("input", "followUp")
+        )
+        follow_up = transitions.new_follow_up(
+            thread_id, request.follow_up.body, due, None, time_zone=candidate.time_zone
+        )
     thread = Thread(
         thread_id=thread_id,
         contract_id=seat.contract_id,

@@ -1,4 +1,5 @@
-"""The sweeper: decide every due follow-up exactly once (R20-R30)."""
+"""The sweeper: decide every due follow-up exactly once (R20-R30), moving those that meet
+the daily maximum to the next day where the contract opted in (R74)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from ..domain import rules, transitions
-from ..domain.delivery import decide_follow_up, overturned_at_delivery
+from ..domain.delivery import decide_follow_up, moved_past_daily_limit, overturned_at_delivery
 from ..domain.errors import LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
-from ..domain.model import Changes, Decision, MessageStatus, RuleId, Thread
+from ..domain.model import Candidate, Changes, Contract, Decision, MessageStatus, RuleId, Thread
 from .deps import Deps
 from .retries import deliver_with_retries, retry_on_conflict
 
@@ -26,6 +27,7 @@ class Outcome(StrEnum):
     FAILED = "failed"
     CANCELLED = "cancelled"
     DELETED = "deleted"
+    RESCHEDULED = "rescheduled"  # R74: moved to a later day for the daily maximum, still paid for
     SKIPPED = "skipped"  # no longer due or scheduled, or another live sweep holds it
     ERROR = "error"  # left for a later sweep (lease expiry)
     OUT_OF_TIME = "out_of_time"  # not claimed: the invocation's time budget ran out
@@ -160,6 +162,9 @@ def _settle(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled
             decision = overturned_at_delivery(
                 decision, RuleId.R26, f"{deps.delivery_attempts} delivery attempts failed"
             )
+    decision = moved_past_daily_limit(decision, claimed, contract, candidate, now)
+    if decision.moved_to is not None:
+        return _move(deps, claimed, decision, now, lag, contract=contract, candidate=candidate)
     return _settle_undelivered(deps, claimed, decision, now, lag)
 
 
@@ -175,10 +180,32 @@ def _settled_by(thread: Thread, sweep_id: str) -> Settled | None:
     """This sweep's own commit landed but its answer was lost (a timeout after the write):
     report what it did rather than 'skipped', so the metrics count it."""
     fu = thread.follow_up
-    if fu is None or fu.decision is None or fu.decision.sweep_id != sweep_id or fu.status is MessageStatus.SCHEDULED:
+    if fu is None or fu.decision is None or fu.decision.sweep_id != sweep_id:
         return None
+    if fu.status is MessageStatus.SCHEDULED:  # R74: moved by this sweep, or never decided by it
+        moved = fu.decision.moved_to is not None and fu.decision.moved_to == fu.scheduled_for
+        return Settled(Outcome.RESCHEDULED, fu.decision) if moved else None
     refunded = 1 if fu.credit_refunded and fu.status is not MessageStatus.SENT else 0
     return Settled(_OUTCOME_OF[fu.status], fu.decision, refunded)
+
+
+def _move(
+    deps: Deps,
+    claimed: Thread,
+    decision: Decision,
+    now: datetime,
+    lag: float,
+    *,
+    contract: Contract | None,
+    candidate: Candidate | None,
+) -> Settled:
+    """R74: one conditional write moves it; its new due time is on a later UTC day, so this
+    sweep, and any other running for today, finds it not yet due (R30)."""
+    assert contract is not None and candidate is not None  # R21 and R24 held otherwise
+    changes = Changes()
+    transitions.follow_up_moved(changes, claimed, decision, contract, candidate)
+    deps.store.commit(changes)
+    return Settled(Outcome.RESCHEDULED, decision, 0, lag)
 
 
 def _settle_undelivered(deps: Deps, claimed: Thread, decision: Decision, now: datetime, lag: float) -> Settled:

@@ -15,7 +15,9 @@ from ..domain.model import (
     MessageKind,
     MessageStatus,
     RuleId,
+    SendWindow,
     Thread,
+    Weekday,
 )
 
 
@@ -37,6 +39,7 @@ def _decision_to(d: Decision | None) -> dict[str, Any] | None:
         "checks": [[c.rule.value, c.name, c.holds, c.detail] for c in d.checks],
         "at": iso(d.at),
         "sweep": d.sweep_id,
+        "movedTo": iso(d.moved_to),
     }
 
 
@@ -52,6 +55,7 @@ def _decision_from(raw: dict[str, Any] | None) -> Decision | None:
         checks=tuple(Check(RuleId(r), n, bool(h), d) for r, n, h, d in raw["checks"]),
         at=at,
         sweep_id=raw["sweep"],
+        moved_to=parse(raw.get("movedTo")),
     )
 
 
@@ -72,6 +76,8 @@ def _message_to(m: Message) -> dict[str, Any]:
         "decision": _decision_to(m.decision),
         "idempotencyKey": m.idempotency_key,
         "requestHash": m.request_hash,
+        "timeZone": m.time_zone,
+        "timesRescheduled": m.times_rescheduled,
     }
 
 
@@ -97,7 +103,26 @@ def _message_from(raw: dict[str, Any]) -> Message:
         decision=_decision_from(raw["decision"]),
         idempotency_key=raw["idempotencyKey"],
         request_hash=raw.get("requestHash"),
+        # Documents written before send windows (R73, R74) have neither: UTC, never moved.
+        time_zone=raw.get("timeZone"),
+        times_rescheduled=int(raw.get("timesRescheduled", 0)),
     )
+
+
+def send_window_to(w: SendWindow | None) -> str | None:
+    """A contract's send window (R71) as compact JSON, or None."""
+    if w is None:
+        return None
+    return json.dumps(
+        {"start": w.start_hour, "end": w.end_hour, "days": [d.value for d in w.days]}, separators=(",", ":")
+    )
+
+
+def send_window_from(raw: str | None) -> SendWindow | None:
+    if not raw:
+        return None
+    w = json.loads(raw)
+    return SendWindow(int(w["start"]), int(w["end"]), tuple(Weekday(d) for d in w["days"]))
 
 
 def thread_to_document(t: Thread) -> str:

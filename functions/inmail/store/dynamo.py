@@ -145,6 +145,12 @@ class DynamoStore:
             follow_ups_changed_by=m.follow_ups_changed_by,
             follow_ups_changed_at=codec.parse(m.follow_ups_changed_at),
             version=int(m.version),
+            send_window=codec.send_window_from(m.send_window),
+            send_window_changed_by=m.send_window_changed_by,
+            send_window_changed_at=codec.parse(m.send_window_changed_at),
+            reschedule_on_daily_limit=bool(m.reschedule_on_daily_limit),
+            reschedule_changed_by=m.reschedule_changed_by,
+            reschedule_changed_at=codec.parse(m.reschedule_changed_at),
         )
 
     def get_seat(self, recruiter_id: str) -> Seat | None:
@@ -166,7 +172,13 @@ class DynamoStore:
         if m is None:
             return None
         return Candidate(
-            m.candidate_id, m.name, bool(m.deleted), int(m.version), first_name=m.first_name, last_name=m.last_name
+            m.candidate_id,
+            m.name,
+            bool(m.deleted),
+            int(m.version),
+            first_name=m.first_name,
+            last_name=m.last_name,
+            time_zone=m.time_zone,
         )
 
     def get_thread(self, thread_id: str) -> Thread | None:
@@ -478,6 +490,12 @@ def _contract_model(c: Contract) -> ContractModel:
         follow_ups_enabled=c.follow_ups_enabled,
         follow_ups_changed_by=c.follow_ups_changed_by,
         follow_ups_changed_at=codec.iso(c.follow_ups_changed_at),
+        send_window=codec.send_window_to(c.send_window),
+        send_window_changed_by=c.send_window_changed_by,
+        send_window_changed_at=codec.iso(c.send_window_changed_at),
+        reschedule_on_daily_limit=c.reschedule_on_daily_limit,
+        reschedule_changed_by=c.reschedule_changed_by,
+        reschedule_changed_at=codec.iso(c.reschedule_changed_at),
     )
 
 
@@ -489,6 +507,7 @@ def _candidate_model(c: Candidate) -> CandidateModel:
         deleted=c.deleted,
         first_name=c.first_name,
         last_name=c.last_name,
+        time_zone=c.time_zone,
     )
 
 

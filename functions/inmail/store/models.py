@@ -39,6 +39,13 @@ class ContractModel(_Base):
     follow_ups_enabled = BooleanAttribute()
     follow_ups_changed_by = UnicodeAttribute(null=True)
     follow_ups_changed_at = UnicodeAttribute(null=True)
+    # R71, R74 (absent on contracts made before send windows: no window, off).
+    send_window = UnicodeAttribute(null=True)  # JSON (codec.send_window_to)
+    send_window_changed_by = UnicodeAttribute(null=True)
+    send_window_changed_at = UnicodeAttribute(null=True)
+    reschedule_on_daily_limit = BooleanAttribute(null=True)
+    reschedule_changed_by = UnicodeAttribute(null=True)
+    reschedule_changed_at = UnicodeAttribute(null=True)
 
 
 class _SeatsByContract(GlobalSecondaryIndex["SeatModel"]):
@@ -77,6 +84,7 @@ class CandidateModel(_Base):
     deleted = BooleanAttribute()
     first_name = UnicodeAttribute(null=True)
     last_name = UnicodeAttribute(null=True)
+    time_zone = UnicodeAttribute(null=True)  # R70: an IANA name; absent: UTC
 
 
 class _ByRecruiter(GlobalSecondaryIndex["ThreadModel"]):

@@ -8,7 +8,7 @@ import strawberry
 
 from ...domain import model as dm
 from ...services.queries import ContractView, SeatView
-from .common import Role
+from .common import Role, Weekday
 
 
 @strawberry.type
@@ -43,6 +43,19 @@ class Viewer:
     seat: Seat | None = strawberry.field(description="The caller's seat, for recruiters.")
 
 
+@strawberry.type(description="Local hours [startHour, endHour) on the given days, in the candidate's time zone (R71).")
+class SendWindow:
+    start_hour: int
+    end_hour: int
+    days: list[Weekday]  # type: ignore[valid-type]
+
+    @staticmethod
+    def from_domain(w: dm.SendWindow | None) -> SendWindow | None:
+        if w is None:
+            return None
+        return SendWindow(start_hour=w.start_hour, end_hour=w.end_hour, days=list(w.days))
+
+
 @strawberry.type
 class Contract:
     id: strawberry.ID
@@ -55,6 +68,18 @@ class Contract:
     monthly_credits: int
     credits_remaining: int = strawberry.field(description="Credits left in the current calendar month (UTC).")
     max_daily_limit: int = strawberry.field(description="The highest daily maximum a seat may set.")
+    send_window: SendWindow | None = strawberry.field(
+        description="Follow-ups fall due inside it, in the candidate's time zone (R71, R72); null: when asked."
+    )
+    send_window_changed_by: strawberry.ID | None = strawberry.field(description="Who last set sendWindow, and when.")
+    send_window_changed_at: datetime | None
+    reschedule_on_daily_limit: bool = strawberry.field(
+        description="A follow-up meeting the daily maximum moves to the next day instead of being cancelled (R74)."
+    )
+    reschedule_on_daily_limit_changed_by: strawberry.ID | None = strawberry.field(
+        description="Who last set rescheduleOnDailyLimit, and when."
+    )
+    reschedule_on_daily_limit_changed_at: datetime | None
 
     @staticmethod
     def from_domain(view: ContractView) -> Contract:
@@ -68,7 +93,17 @@ class Contract:
             monthly_credits=c.monthly_credits,
             credits_remaining=view.credits_remaining,
             max_daily_limit=c.max_daily_limit,
+            send_window=SendWindow.from_domain(c.send_window),
+            send_window_changed_by=_id(c.send_window_changed_by),
+            send_window_changed_at=c.send_window_changed_at,
+            reschedule_on_daily_limit=c.reschedule_on_daily_limit,
+            reschedule_on_daily_limit_changed_by=_id(c.reschedule_changed_by),
+            reschedule_on_daily_limit_changed_at=c.reschedule_changed_at,
         )
+
+
+def _id(value: str | None) -> strawberry.ID | None:
+    return strawberry.ID(value) if value else None
 
 
 @strawberry.type
@@ -78,6 +113,7 @@ class Candidate:
     deleted: bool
     first_name: str | None
     last_name: str | None
+    time_zone: str | None = strawberry.field(description="IANA time zone name, or null for UTC (R70).")
 
     @staticmethod
     def from_domain(c: dm.Candidate) -> Candidate:
@@ -87,4 +123,5 @@ class Candidate:
             deleted=c.deleted,
             first_name=c.first_name,
             last_name=c.last_name,
+            time_zone=c.time_zone,
         )

@@ -18,6 +18,7 @@ ThreadStatus = strawberry.enum(dm.ThreadStatus, name="ThreadStatus")
 FailureCode = strawberry.enum(dm.FailureCode, name="FailureCode")
 CreditEntryKind = strawberry.enum(dm.LedgerKind, name="CreditEntryKind")
 UserErrorCode = strawberry.enum(ErrorCode, name="UserErrorCode")
+Weekday = strawberry.enum(dm.Weekday, name="Weekday")
 
 
 @strawberry.type

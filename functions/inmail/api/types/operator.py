@@ -59,12 +59,17 @@ class UpsertCandidateInput:
     last_name: str | None = strawberry.field(
         default=strawberry.UNSET, description="For {lastName}. Left out: kept as stored; null: cleared."
     )
+    time_zone: str | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="IANA time zone name such as Europe/Berlin (R70). Left out: kept as stored; null: cleared (UTC).",
+    )
 
     def profile(self) -> dict[str, ProfileField]:
         """The optional profile fields as the use case takes them (left out: KEEP)."""
         return {
             "first_name": KEEP if self.first_name is strawberry.UNSET else _text_or_none(self.first_name),
             "last_name": KEEP if self.last_name is strawberry.UNSET else _text_or_none(self.last_name),
+            "time_zone": KEEP if self.time_zone is strawberry.UNSET else self.time_zone,
         }
 
 

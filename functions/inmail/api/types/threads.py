@@ -8,6 +8,7 @@ import strawberry
 
 from ...domain import model as dm
 from ...domain.delivery import failure_message, failure_remedy
+from ...domain.send_windows import local_iso
 from .common import FailureCode, MessageKind, MessageStatus, PageInfo, ThreadStatus
 
 
@@ -31,7 +32,7 @@ class DecisionCheck:
     detail: str
 
 
-@strawberry.type(description="Why the sweeper delivered, failed, cancelled or deleted a follow-up.")
+@strawberry.type(description="Why the sweeper delivered, failed, cancelled, deleted or moved (R74) a follow-up.")
 class FollowUpDecision:
     outcome: MessageStatus  # type: ignore[valid-type]
     rule: str
@@ -39,6 +40,9 @@ class FollowUpDecision:
     checks: list[DecisionCheck]
     decided_at: datetime
     sweep_id: str
+    moved_to: datetime | None = strawberry.field(
+        description="Where R74 moved the follow-up when it met the daily maximum (outcome SCHEDULED)."
+    )
 
     @staticmethod
     def from_domain(d: dm.Decision) -> FollowUpDecision:
@@ -49,6 +53,7 @@ class FollowUpDecision:
             checks=[DecisionCheck(rule=c.rule.value, name=c.name, holds=c.holds, detail=c.detail) for c in d.checks],
             decided_at=d.at,
             sweep_id=d.sweep_id,
+            moved_to=d.moved_to,
         )
 
 
@@ -69,21 +74,32 @@ class Message:
     decision: FollowUpDecision | None = strawberry.field(
         description="For a follow-up the sweeper decided: each check and what it found (R20-R27)."
     )
+    time_zone: str | None = strawberry.field(description="The candidate's time zone used for scheduledFor (R73).")
+    scheduled_for_local: str | None = strawberry.field(
+        description="scheduledFor in that time zone, with its offset (R73)."
+    )
+    times_rescheduled: int = strawberry.field(
+        description="How many times R74 moved this follow-up for the daily maximum."
+    )
 
     @staticmethod
     def from_domain(m: dm.Message, subject: str | None, for_candidate: bool) -> Message:
+        scheduled = None if for_candidate else m.scheduled_for
         return Message(
             id=strawberry.ID(m.message_id),
             kind=m.kind,
             subject=subject,
             body=m.body,
             status=m.status,
-            scheduled_for=None if for_candidate else m.scheduled_for,
+            scheduled_for=scheduled,
             sent_at=m.sent_at,
             failure=None if for_candidate or m.failure is None else DeliveryFailure.from_domain(m.failure),
             credit_charged=False if for_candidate else m.credit_charged,
             credit_refunded=False if for_candidate else m.credit_refunded,
             decision=None if for_candidate or m.decision is None else FollowUpDecision.from_domain(m.decision),
+            time_zone=None if for_candidate else m.time_zone,
+            scheduled_for_local=None if scheduled is None else local_iso(scheduled, m.time_zone),
+            times_rescheduled=0 if for_candidate else m.times_rescheduled,
         )
 
 
