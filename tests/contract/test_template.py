@@ -61,8 +61,10 @@ TRANSFORMED_IGNORED_RULES = ("W2001",)
 # Every DynamoDB action a function may hold; TransactWriteItems is authorized per item action.
 DYNAMODB_ACTIONS = {
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:Query",
 }
@@ -426,11 +428,14 @@ def test_iam_has_no_wildcards_and_only_table_arns(report: Report, transformed: d
 
 
 def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
-    """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), PutItem
-    (save / TransactWrite put), UpdateItem (counters, the report's among them),
-    ConditionCheckItem (version expects), Query (listings and the report on the API, the
-    sparse `due` index on the sweeper). No Scan: the recount is an operator's tool."""
+    """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), BatchGetItem
+    (a batch's candidates and threads), PutItem (save / TransactWrite put), UpdateItem
+    (counters, the report's among them), DeleteItem (templates and their name claims),
+    ConditionCheckItem (version expects), Query (listings, the report and a contract's
+    templates on the API, the sparse `due` index on the sweeper). No Scan: the recount is an
+    operator's tool. The sweeper touches neither templates nor batches."""
     tables = ("ContractsTable", "SeatsTable", "CandidatesTable", "ThreadsTable", "CountersTable")
+    sending = ("TemplatesTable", "BatchesTable")
     listing_indexes = {
         ("ThreadsTable", "by-recruiter"),
         ("ThreadsTable", "by-contract"),
@@ -442,12 +447,14 @@ def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
     report = {("ReportTable", None), ("ReportTable", "by-recruiter"), ("SeatsTable", "by-contract")}
     api = function_grants(transformed, "ApiFunction")
     assert api == {
-        "dynamodb:GetItem": {(t, None) for t in tables},
-        "dynamodb:PutItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")}
+        "dynamodb:GetItem": {(t, None) for t in (*tables, *sending)},
+        "dynamodb:BatchGetItem": {("CandidatesTable", None), ("ThreadsTable", None)},
+        "dynamodb:PutItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable", *sending)}
         | {("ThreadsTable", None), ("LedgerTable", None)},
         "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None)},
+        "dynamodb:DeleteItem": {("TemplatesTable", None)},
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
-        "dynamodb:Query": listing_indexes | report,
+        "dynamodb:Query": listing_indexes | report | {("TemplatesTable", None)},
     }
     sweeper = function_grants(transformed, "SweeperFunction")
     assert sweeper == {
