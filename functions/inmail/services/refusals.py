@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from ..domain import rules
 from ..domain.delivery import failure_message
 from ..domain.errors import ErrorCode, LimitExceeded, Refusal
 from ..domain.model import Contract, CounterKind, FailureCode, Seat
-from ..domain.rules import TEMPLATES_MAX
 from .deps import Deps
 
 
@@ -29,7 +29,7 @@ def over_limit(exc: LimitExceeded) -> Refusal:
         case CounterKind.TEMPLATES:  # R92
             return Refusal(
                 ErrorCode.INVALID_INPUT,
-                f"A contract keeps at most {TEMPLATES_MAX} templates; delete one to save another.",
+                f"A contract keeps at most {rules.TEMPLATES_MAX} templates; delete one to save another.",
                 ("input",),
             )
 
