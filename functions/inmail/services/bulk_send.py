@@ -171,6 +171,7 @@ def _checked_draft(deps: Deps, reads: Reads, given: Given, template_id: str | No
 # ---- the batch record (keyed batches) ----------------------------------------------------
 
 
+@retry_on_conflict
 def _batch(
     deps: Deps,
     reads: Reads,
@@ -207,7 +208,7 @@ def _batch(
         try:
             _commit(deps, changes)
             return started, True
-        except Conflict:  # a concurrent request with this key recorded it first
+        except Conflict:  # a concurrent request with this key recorded it first (or decide again)
             existing = deps.store.get_batch(batch_id)
             if existing is None:
                 raise
