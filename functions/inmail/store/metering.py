@@ -132,12 +132,13 @@ def _value_size(value: dict[str, Any]) -> int:
 
 def write_units(operation: str, request: dict[str, Any]) -> int:
     """Write capacity units a request consumes: 1 per KB of each item written, rounded up
-    per item, twice that inside a transaction. An update or delete is billed on the item as
-    stored, which the request does not carry: counted from what it sends, at least 1 (the
-    counters updated are a few dozen bytes). Condition checks are billed as reads."""
+    per item, twice that inside a transaction (prepare and commit), where a condition check
+    is billed like a write of the item it checks. An update, a delete or a check is billed
+    on the item as stored, which the request does not carry: counted from what it sends, at
+    least 1 (counters, contracts, seats and candidates are well under 1 KB)."""
     if operation == "TransactWriteItems":
         ops = [next(iter(item.items())) for item in request.get("TransactItems", [])]
-        return 2 * sum(_units(kind, op) for kind, op in ops if kind != "ConditionCheck")
+        return 2 * sum(_units(kind, op) for kind, op in ops)
     if operation == "BatchWriteItem":
         return sum(
             _units("Put" if "PutRequest" in r else "Delete", r.get("PutRequest") or r.get("DeleteRequest") or {})
