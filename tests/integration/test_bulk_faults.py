@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sweeping import atomic_moto
 from test_faults import FaultInjector, Kind, call
 
 from bulk import candidates, outcomes, recruiter, remaining, sent_today
 from gql import GraphQLClient
 from inmail.config import Settings
 from invariants import assert_invariants, threads_of
+from sweeping import atomic_moto
 
 # A sweep is never run here, but a killed request never publishes metrics either.
 pytestmark = pytest.mark.filterwarnings("ignore:No application metrics:UserWarning")

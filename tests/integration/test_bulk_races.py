@@ -12,12 +12,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sweeping import atomic_moto
 
 from bulk import candidates, outcomes, recruiter, remaining, send_many, sent, sent_today
 from gql import Caller, GraphQLClient
 from inmail.domain.model import Changes
 from invariants import assert_invariants, threads_of
+from sweeping import atomic_moto
 
 
 @pytest.fixture
