@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar, assert_never
+from typing import Generic, NamedTuple, TypeVar, assert_never
 
 T = TypeVar("T")
 
@@ -395,8 +395,7 @@ class Template:
         return self.template_id
 
 
-@dataclass(frozen=True)
-class NameClaim:
+class NameClaim(NamedTuple):
     """A template name held by one template of a contract at a time (R92): written only if
     no template holds it, released only by the template that holds it."""
 
@@ -405,8 +404,7 @@ class NameClaim:
     template_id: str
 
 
-@dataclass(frozen=True)
-class RecordedRefusal:
+class RecordedRefusal(NamedTuple):
     """A business refusal a batch decided for one candidate, kept so a retry returns it."""
 
     candidate_id: str

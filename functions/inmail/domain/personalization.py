@@ -7,13 +7,16 @@ read or written: an unknown placeholder or a brace that opens or closes nothing 
 INVALID_INPUT naming the field. Filling in is per candidate: a value missing with no
 fallback is MISSING_PERSONALIZATION, and R45's limits apply to the text it gives.
 Values are inserted as they are, never parsed again: a name holding braces stays literal.
+
+The value types are NamedTuples: every send imports them, and a NamedTuple class costs a
+fraction of a frozen dataclass's to make at import (the API's cold start budget).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 from . import rules
 from .errors import ErrorCode, Refusal
@@ -31,8 +34,7 @@ class Placeholder(StrEnum):
 KNOWN = ", ".join(f"{{{p.value}}}" for p in Placeholder)
 
 
-@dataclass(frozen=True)
-class Slot:
+class Slot(NamedTuple):
     """One placeholder as written, with its fallback (None: no fallback)."""
 
     placeholder: Placeholder
@@ -42,8 +44,7 @@ class Slot:
 Segment = str | Slot
 
 
-@dataclass(frozen=True)
-class Parsed:
+class Parsed(NamedTuple):
     """A text as written, split into literal text and slots, in order."""
 
     segments: tuple[Segment, ...]
@@ -123,8 +124,7 @@ def _slot(inside: str, field: tuple[str, ...]) -> Slot:
 # ---- filling in -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Values:
+class Values(NamedTuple):
     """What each placeholder stands for in one send; None when it is not known."""
 
     first_name: str | None
@@ -193,8 +193,7 @@ def render(parsed: Parsed, values: Values, field: tuple[str, ...]) -> str:
 # ---- a message's texts ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Text:
+class Text(NamedTuple):
     """A subject or body as written and parsed, with the field it came from and R45's
     label and maximum for it."""
 

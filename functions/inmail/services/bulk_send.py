@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
+from typing import NamedTuple
 
 from ..domain import personalization, rules
 from ..domain.errors import Conflict, ErrorCode, Refusal, TransientStoreError
@@ -66,8 +67,7 @@ UNDECIDED_CODES = frozenset({ErrorCode.TECHNICAL_ISSUE, ErrorCode.CONFLICT})
 STOPPING_CODES = LIMIT_CODES | {ErrorCode.TECHNICAL_ISSUE}
 
 
-@dataclass(frozen=True)
-class BulkSendRequest:
+class BulkSendRequest(NamedTuple):
     candidate_ids: tuple[str, ...]
     subject: str | None
     body: str | None
@@ -88,8 +88,7 @@ class BulkSendRequest:
         )
 
 
-@dataclass(frozen=True)
-class CandidateResult:
+class CandidateResult(NamedTuple):
     """A candidate's thread (sent, or its first message failed: then with its error too),
     or the refusal that kept it from being sent."""
 
@@ -104,8 +103,7 @@ class CandidateResult:
         return error if self.thread is None and error is not None and error.code not in UNDECIDED_CODES else None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(NamedTuple):
     """What the batch sends and how each candidate's thread is named."""
 
     draft: Draft

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from ..domain import personalization, rules, send_windows, transitions
 from ..domain.errors import Conflict, ErrorCode, LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
@@ -64,8 +65,7 @@ class SendResult:
 # ---- what is sent: the texts as written, checked before any read ------------------------
 
 
-@dataclass(frozen=True)
-class Given:
+class Given(NamedTuple):
     """The texts a request gave, parsed and checked as written (R45, R91), and the
     follow-up's timing (None: no follow-up asked for)."""
 
@@ -75,14 +75,12 @@ class Given:
     timing: FollowUpTiming | None
 
 
-@dataclass(frozen=True)
-class FollowUpDraft:
+class FollowUpDraft(NamedTuple):
     body: Text
     timing: FollowUpTiming
 
 
-@dataclass(frozen=True)
-class Draft:
+class Draft(NamedTuple):
     """What each candidate is sent: the texts as written (the template's where the request
     gave none, R92), filled in per candidate (R91), and the follow-up's timing."""
 

@@ -6,7 +6,8 @@ NOT_FOUND (R60)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import NamedTuple
 
 from ..domain import personalization, rules
 from ..domain.errors import AccessDenied, ErrorCode, LimitExceeded, NameTaken, Refusal
@@ -19,8 +20,7 @@ ID = ("input", "id")
 NAME = ("input", "name")
 
 
-@dataclass(frozen=True)
-class SaveRequest:
+class SaveRequest(NamedTuple):
     template_id: str | None  # None: a new template
     name: str
     subject: str
