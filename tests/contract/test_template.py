@@ -702,7 +702,12 @@ def test_wildcard_policy_fails(tmp_path: Path) -> None:
 # ---- the IAM policies cover every call the code makes ----------------------------------------
 
 
-TRANSACTION_ITEM_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem"}
+TRANSACTION_ITEM_ACTIONS = {
+    "ConditionCheck": "ConditionCheckItem",
+    "Delete": "DeleteItem",
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+}
 
 
 class CallRecorder:
@@ -717,6 +722,8 @@ class CallRecorder:
             for item in kwargs["TransactItems"]:
                 for key, request in item.items():
                     self.calls.add((f"dynamodb:{TRANSACTION_ITEM_ACTIONS.get(key, key)}", request["TableName"], None))
+        elif operation in ("BatchGetItem", "BatchWriteItem"):
+            self.calls.update((f"dynamodb:{operation}", table, None) for table in kwargs["RequestItems"])
         else:
             self.calls.add((f"dynamodb:{operation}", kwargs["TableName"], kwargs.get("IndexName")))
 
@@ -771,8 +778,19 @@ def test_policies_cover_every_call(
     plain = api.seat("r2", "c1")
     assert [r["recruiterId"] for r in plain.data("InMailReport", **days)["inMailReport"]["rows"]] == ["r2"]
     candidate.data("Inbox")
+    # R90-R92: a template saved, renamed, used for a keyed batch (and the batch retried:
+    # its threads read back), listed, deleted.
+    saved = recruiter.mutate("SaveTemplate", name="Intro", subject="Hi {firstName|there}", body="A role")
+    template_id = saved["template"]["id"]
+    recruiter.mutate("SaveTemplate", id=template_id, name="Welcome", subject="Hi", body="A role")
+    batch = {"candidateIds": ["k1", "k2"], "templateId": template_id, "idempotencyKey": "b-1"}
+    for _ in range(2):
+        assert not recruiter.mutate("SendInMails", **batch)["userErrors"]
+    recruiter.data("Templates")
+    assert not recruiter.mutate("DeleteTemplate", id=template_id)["userErrors"]
     api.operator.mutate("UpsertCandidate", candidateId="k2", name="Candidate k2", deleted=True)
     api_calls = recorder.take()
+    assert {call[0] for call in api_calls} >= {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query"}
 
     report = run_sweep(api.deps, clock.now() + timedelta(days=4), "sweep-1", workers=1)
     assert report.counts[next(o for o in report.counts if o.value == "delivered")] == 1, report.to_dict()
