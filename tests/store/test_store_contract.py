@@ -544,6 +544,7 @@ def test_r70_to_r74_fields_are_read_back_field_for_field(store: Store) -> None:
     store.commit(Changes(threads=[(t, None)], contracts=[(c, None)], candidates=[(k, None)]))
     assert store.get_contract("c1") == c
     assert store.get_candidate("k1") == k
+    assert store.get_candidates(["k1"]) == {"k1": k}  # a batch's read (R90) keeps the zone too
     assert store.get_thread("t1") == t
 
     changes = Changes()
