@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import strawberry
 
-from ..services import bulk_send, follow_ups, operator, queries, reply, send, sending_settings, templates
+from ..services import follow_ups, operator, queries, reply, send, sending_settings
 from .context import Info
 from .errors import mutation
 from .types.accounts import Candidate, Contract, Seat
@@ -68,6 +68,8 @@ class Mutation:
         "results in input order (R90, R91)."
     )
     def send_in_mails(self, info: Info, input: SendInMailsInput) -> SendInMailsPayload:
+        from ..services import bulk_send  # loaded on first use, off the cold start's path
+
         results = info.context.call(bulk_send.send_inmails, input.request())
         return SendInMailsPayload(results=[SendResult.from_domain(r) for r in results])
 
@@ -92,11 +94,15 @@ class Mutation:
         "Save a template of the contract: create it (no id), or change it as its author or a contract admin (R92)."
     )
     def save_template(self, info: Info, input: SaveTemplateInput) -> SaveTemplatePayload:
+        from ..services import templates
+
         template = info.context.call(templates.save_template, input.request())
         return SaveTemplatePayload(template=Template.from_domain(template))
 
     @mutation("Delete a template, as its author or a contract admin (R92).")
     def delete_template(self, info: Info, input: DeleteTemplateInput) -> DeleteTemplatePayload:
+        from ..services import templates
+
         deleted = info.context.call(templates.delete_template, str(input.id))
         return DeleteTemplatePayload(deleted_id=strawberry.ID(deleted))
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import strawberry
 
-from ..services import queries, report, templates
+from ..services import queries, report
 from .context import Info
 from .errors import query
 from .types.accounts import Contract, Seat, Viewer
@@ -70,4 +70,6 @@ class Query:
 
     @query("The contract's templates, by name (R92). Recruiters and contract admins of the contract.")
     def templates(self, info: Info) -> list[Template]:
+        from ..services import templates  # loaded on first use, off the cold start's path
+
         return [Template.from_domain(t) for t in info.context.call(templates.list_templates)]

@@ -15,7 +15,7 @@ from ..domain.errors import Conflict, ErrorCode, LimitExceeded, Refusal, Transie
 from ..domain.model import Candidate, Changes, Contract, Message, MessageKind, MessageStatus, Principal, Seat, Thread
 from ..domain.personalization import Text, Values
 from ..domain.rules import FollowUpTiming
-from . import access, idempotency, refusals, templates
+from . import access, idempotency, refusals
 from .deps import Deps
 from .retries import deliver_with_retries, retry_on_conflict
 
@@ -125,6 +125,8 @@ def draft_of(deps: Deps, seat: Seat, given: Given, template_id: str | None) -> D
             assert given.follow_up_body is not None
             fu = FollowUpDraft(given.follow_up_body, given.timing)
         return Draft(given.subject, given.body, fu)
+    from . import templates  # only with a template: off the cold start's path
+
     template = templates.usable(deps, seat, template_id, TEMPLATE_ID)
     subject = given.subject or personalization.subject(template.subject, SUBJECT)
     body = given.body or personalization.body(template.body, BODY)

@@ -4,15 +4,18 @@ and reschedule, and the candidate's reply."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from ...domain.rules import FollowUpTiming
-from ...services import bulk_send
 from ...services.follow_ups import RescheduleRequest, ScheduleRequest
 from ...services.send import FollowUpRequest, SendRequest
 from .common import UserError, text
 from .threads import Thread
+
+if TYPE_CHECKING:  # sendInMails' modules load on its first use, off the cold start's path
+    from ...services import bulk_send
 
 
 @strawberry.input
@@ -81,6 +84,8 @@ class SendInMailsInput:
     )
 
     def request(self) -> bulk_send.BulkSendRequest:
+        from ...services import bulk_send
+
         return bulk_send.BulkSendRequest(
             candidate_ids=tuple(str(cid) for cid in self.candidate_ids),
             subject=_text(self.subject),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import strawberry
 
 from ...domain import model as dm
-from ...services.templates import SaveRequest
 from .common import UserError, text
+
+if TYPE_CHECKING:  # the templates' use cases load on first use, off the cold start's path
+    from ...services.templates import SaveRequest
 
 
 @strawberry.type(description="A contract's saved subject, body and follow-up body, with placeholders (R91, R92).")
@@ -45,6 +48,8 @@ class SaveTemplateInput:
     follow_up_body: str | None = None
 
     def request(self) -> SaveRequest:
+        from ...services.templates import SaveRequest
+
         return SaveRequest(
             template_id=None if self.id is None else str(self.id),
             name=text(self.name),
