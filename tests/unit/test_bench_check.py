@@ -73,8 +73,8 @@ GOOD: dict[str, dict[str, Any]] = {
             "sendInMail+followUp": _op(4, 3, 6),
             "scheduleFollowUp": _op(5, 4, 4),
             "replyToInMail": _op(2, 1, 5),
-            "sendInMails(25)": _op(30, 27, 101, 352),
-            "sendInMails(25)+followUp": _op(30, 27, 126, 502),
+            "sendInMails(25)": _op(30, 27, 126, 402),
+            "sendInMails(25)+followUp": _op(30, 27, 151, 552),
             "sendInMails(25) retried": _op(3, 27, 0, 0),
         }
     },
@@ -138,7 +138,7 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
         (("report_cost", "runs", 2, "total_requests"), 12),
         # R90: a batch reading each candidate alone, or sending in more than one commit each
         (("api_work", "operations", "sendInMails(25)", "requests"), 54),
-        (("api_work", "operations", "sendInMails(25)+followUp", "write_units"), 560),
+        (("api_work", "operations", "sendInMails(25)+followUp", "write_units"), 610),
         # a retry that writes
         (("api_work", "operations", "sendInMails(25) retried", "items_written"), 1),
     ],
