@@ -8,10 +8,28 @@ import statistics
 import time
 from typing import Any
 
-from bench.env import AWAITING, REPLY, SCHEDULE, SEND, VIEWER, Stack, claims, provision, recruiter_claims
+from bench.env import (
+    AWAITING,
+    OPERATOR,
+    REPLY,
+    SCHEDULE,
+    SEND,
+    SEND_MANY,
+    UPSERT_CANDIDATE,
+    VIEWER,
+    Stack,
+    claims,
+    provision,
+    recruiter_claims,
+)
 from inmail.store.metering import CallTimer
 
 CONTRACTS = 1
+BATCH = 25  # R90's largest batch
+BATCHES = 3  # samples of each batch operation (their counts do not vary)
+# A realistic InMail: placeholders in the subject and a body of some 600 characters.
+BULK_SUBJECT = "{firstName|Hello}, a role at {contractName}"
+BULK_BODY = "Hi {firstName|there}, " + "I came across your profile and think you would be a great fit. " * 9
 
 
 def _send(api: Any, who: dict[str, Any], kid: str, follow_up: bool) -> str:
@@ -43,6 +61,7 @@ def work_per_request(samples: int = 20) -> dict[str, Any]:
                 "requests_by_operation": {k: round(v / n, 2) for k, v in sorted(meter.requests.items())},
                 "items_read": round(meter.total_read / n, 2),
                 "items_written": round(meter.items_written / n, 2),
+                "write_units": round(meter.write_units / n, 2),
             }
 
         follow_up = {"body": "Just checking in", "delayDays": 3}
@@ -68,6 +87,35 @@ def work_per_request(samples: int = 20) -> dict[str, Any]:
                 for tid, kid in zip(scheduled, kids, strict=True)
             ],
         )
+        # R90: batches of 25 with an idempotency key, each on candidates of its own; then the
+        # same batches again (a retry: the results replayed, nothing written).
+        bulk_kids = [f"b{i}" for i in range(BATCHES * BATCH)]
+        for kid in bulk_kids:
+            api.mutate(UPSERT_CANDIDATE, OPERATOR, candidateId=kid, name=f"Candidate {kid}", firstName="Kim")
+        batches = [bulk_kids[i * BATCH : (i + 1) * BATCH] for i in range(BATCHES)]
+
+        def bulk(tag: str, follow_up: bool) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+            extra: dict[str, Any] = {"followUp": {"body": BULK_BODY, "delayDays": 3}} if follow_up else {}
+            return [
+                (
+                    SEND_MANY,
+                    {
+                        "input": {
+                            "candidateIds": ids,
+                            "subject": BULK_SUBJECT,
+                            "body": BULK_BODY,
+                            "idempotencyKey": f"{tag}-{i}",
+                            **extra,
+                        }
+                    },
+                    who,
+                )
+                for i, ids in enumerate(batches)
+            ]
+
+        metered(f"sendInMails({BATCH})", bulk("plain", False))
+        metered(f"sendInMails({BATCH})+followUp", bulk("fu", True))
+        metered(f"sendInMails({BATCH}) retried", bulk("plain", False))
     return out
 
 

@@ -32,6 +32,22 @@ API_BUDGETS: dict[str, tuple[float, float, float]] = {
     "scheduleFollowUp": (6, 5, 4),
     "replyToInMail": (2, 1, 5),
 }
+# R90, a batch of 25 with an idempotency key, per request: (requests, items read, items
+# written, write units), each at most. Requests and items are today's counts: the seat, the
+# batch record (absent), the contract, one BatchGetItem of the 25 candidates, the batch
+# record put, then one TransactWriteItems per candidate (never one for the batch). Write
+# units (1 per KB of each item, twice in a transaction, a condition check like a write) are
+# held 10% above today's 402 and 552: 16 per candidate (its ~1.3 KB thread 4, its CHARGE 2,
+# the monthly and daily counters 2 each, the report's cohort item 2 (R82), the seat's and
+# the profile's checks 2 each), 22 with a follow-up (its CHARGE, the contract's check), and
+# the record 2; items written are 5 per candidate (6 with a follow-up) and the record; the thread
+# document may grow a little. A retry of the batch reads the seat, the record and the 25
+# threads (one BatchGetItem) and writes nothing.
+BULK_BUDGETS: dict[str, tuple[float, float, float, float]] = {
+    "sendInMails(25)": (30, 27, 126, 442),
+    "sendInMails(25)+followUp": (30, 27, 151, 607),
+    "sendInMails(25) retried": (3, 27, 0, 0),
+}
 ITEMS_READ_SPREAD = 0.10  # items read per due follow-up independent of M within 10%
 DUE_INDEX_READS = 1.2  # reads of the due index per due follow-up, at most
 THROUGHPUT_RATIO = 5.0  # sweep over baseline, in DynamoDB round trips on the critical path
@@ -130,6 +146,27 @@ def api_budgets(results: Path) -> list[Verdict]:
     return out
 
 
+def bulk_budgets(results: Path) -> list[Verdict]:
+    ops = _load(results, "api_work")["operations"]
+    out = []
+    for name, (requests, read, written, units) in BULK_BUDGETS.items():
+        op = ops.get(name)
+        if op is None:
+            out.append(Verdict(f"{name}: work per batch", "missing", "-", FAIL))
+            continue
+        figures = (op["requests"], op["items_read"], op["items_written"], op["write_units"])
+        ok = all(value <= budget for value, budget in zip(figures, (requests, read, written, units), strict=True))
+        out.append(
+            Verdict(
+                f"{name}: requests / items read / items written / write units",
+                " / ".join(f"{v:g}" for v in figures),
+                f"<= {requests:g} / {read:g} / {written:g} / {units:g}",
+                _status(ok),
+            )
+        )
+    return out
+
+
 def cold_start_budgets(results: Path) -> list[Verdict]:
     """Instructions by phase, as bench/coldstart.py counts them (every module from bytecode,
     as the package `make package` builds ships them)."""
@@ -197,6 +234,7 @@ def report_budgets(results: Path) -> list[Verdict]:
 CHECKS: tuple[Callable[[Path], list[Verdict]], ...] = (
     sweep_budgets,
     api_budgets,
+    bulk_budgets,
     report_budgets,
     cold_start_budgets,
 )

@@ -201,6 +201,8 @@ UPSERT_CANDIDATE = """mutation($input: UpsertCandidateInput!) { upsertCandidate(
   candidate { id } userErrors { code message } } }"""
 SEND = """mutation($input: SendInMailInput!) { sendInMail(input: $input) {
   thread { id status followUp { status scheduledFor } } userErrors { code message } } }"""
+SEND_MANY = """mutation($input: SendInMailsInput!) { sendInMails(input: $input) {
+  results { candidateId thread { id status } userErrors { code message } } userErrors { code message } } }"""
 SCHEDULE = """mutation($input: ScheduleFollowUpInput!) { scheduleFollowUp(input: $input) {
   thread { id followUp { status scheduledFor } } userErrors { code message } } }"""
 REPLY = """mutation($input: ReplyToInMailInput!) { replyToInMail(input: $input) {

@@ -62,7 +62,7 @@ def table(results: Path) -> str:
                 f"work {name}",
                 f"{op['requests']:g} req ({', '.join(f'{k} {v:g}' for k, v in op['requests_by_operation'].items())}), "
                 f"{op['items_read']:g} read, {op['items_written']:g} written",
-                "",
+                f"{op['write_units']:g} write units" if "write_units" in op else "",
             ]
         )
     rc = _load(results, "report_cost")

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from inmail.domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
+from inmail.domain.errors import Conflict, LimitExceeded, NameTaken, TransientDeliveryError, TransientStoreError
 from inmail.domain.model import (
+    Batch,
     Candidate,
     Changes,
     Cohort,
@@ -29,10 +30,11 @@ from inmail.domain.model import (
     Page,
     ReportMetric,
     Seat,
+    Template,
     Thread,
 )
 from inmail.domain.ports import LedgerIndex, ThreadIndex
-from inmail.domain.rules import invalid_cursor
+from inmail.domain.rules import invalid_cursor, template_name_key
 from inmail.store.codec import created_key, sortable
 from inmail.store.dynamo import due_shard
 
@@ -78,6 +80,10 @@ class MemoryStore:
     # The report's counters per cohort, and the number of updates each has had.
     cohorts: dict[Cohort, Counter[ReportMetric]] = field(default_factory=dict)
     cohort_versions: dict[Cohort, int] = field(default_factory=dict)
+    # R92: (contract, template id) -> template; (contract, name key) -> the template holding it.
+    templates: dict[tuple[str, str], Template] = field(default_factory=dict)
+    names: dict[tuple[str, str], str] = field(default_factory=dict)
+    batches: dict[str, Batch] = field(default_factory=dict)
     # Shards of the due index (Settings.due_shards), spread as DynamoStore spreads them.
     due_shards: int = 1
     commits: int = 0
@@ -102,6 +108,22 @@ class MemoryStore:
     def get_counter(self, key: str) -> int:
         return self.counters.get(key, 0)
 
+    def get_candidates(self, candidate_ids: list[str]) -> dict[str, Candidate]:
+        return {cid: self.candidates[cid] for cid in candidate_ids if cid in self.candidates}
+
+    def get_threads(self, thread_ids: list[str]) -> dict[str, Thread]:
+        return {tid: self.threads[tid] for tid in thread_ids if tid in self.threads}
+
+    def get_template(self, contract_id: str, template_id: str) -> Template | None:
+        return self.templates.get((contract_id, template_id))
+
+    def list_templates(self, contract_id: str) -> list[Template]:
+        mine = [t for (cid, _), t in self.templates.items() if cid == contract_id]
+        return sorted(mine, key=lambda t: (template_name_key(t.name), t.template_id))
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        return self.batches.get(batch_id)
+
     def commit(self, changes: Changes) -> None:
         if self.before_commit is not None:
             self.before_commit(changes)
@@ -121,6 +143,7 @@ class MemoryStore:
                 self.counters[counter.key] = self.counters.get(counter.key, 0) + counter.delta
             for change in changes.cohorts:
                 self._add_to_cohort(change.cohort, change.deltas)
+            self._apply_templates(changes)
             self.commits += 1
 
     def _add_to_cohort(self, cohort: Cohort, deltas: Mapping[ReportMetric, int]) -> None:
@@ -129,10 +152,22 @@ class MemoryStore:
         self.cohorts.setdefault(cohort, Counter()).update(deltas)
         self.cohort_versions[cohort] = self.cohort_versions.get(cohort, 0) + 1
 
+    def _apply_templates(self, changes: Changes) -> None:
+        for template in changes.deleted_templates:
+            del self.templates[(template.contract_id, template.template_id)]
+        for claim in changes.released_names:
+            del self.names[(claim.contract_id, claim.name_key)]
+        for template, _ in changes.templates:
+            self.templates[(template.contract_id, template.template_id)] = template
+        for claim in changes.name_claims:
+            self.names[(claim.contract_id, claim.name_key)] = claim.template_id
+        for batch, _ in changes.batches:
+            self.batches[batch.batch_id] = batch
+
     def _check(self, changes: Changes) -> None:
         """DynamoStore's refusals, in its order: a limit below the delta before anything is
         sent; then a malformed transaction; then the first failed condition in the order of
-        DynamoDB's cancellation reasons (condition checks, puts, counter updates)."""
+        DynamoDB's cancellation reasons (condition checks, deletes, puts, counter updates)."""
         for counter in changes.counters:
             if counter.limit is not None and counter.delta > 0 and counter.limit < counter.delta:
                 raise LimitExceeded(counter.kind)
@@ -142,10 +177,12 @@ class MemoryStore:
             current = table.get(expect.entity.key)
             if current is None or current.version != expect.entity.version:
                 raise Conflict(label)
+        self._check_deletes(changes)
         self._check_puts(changes)
         for entry in changes.ledger:
             if entry.entry_id in self.ledger:
                 raise Conflict("ledger")
+        self._check_template_puts(changes)
         for counter in changes.counters:
             over = counter.limit is not None and self.counters.get(counter.key, 0) + counter.delta > counter.limit
             if over and counter.delta > 0:
@@ -167,6 +204,31 @@ class MemoryStore:
                 if expected is not None and (stored is None or stored.version != expected):
                     raise Conflict(label)
 
+    def _check_deletes(self, changes: Changes) -> None:
+        """R92: a template deleted on the version read; a name released only by its holder."""
+        for deleted in changes.deleted_templates:
+            current = self.templates.get((deleted.contract_id, deleted.template_id))
+            if current is None or current.version != deleted.version:
+                raise Conflict("template")
+        for claim in changes.released_names:
+            if self.names.get((claim.contract_id, claim.name_key)) != claim.template_id:
+                raise Conflict("name")
+
+    def _check_template_puts(self, changes: Changes) -> None:
+        """Templates and batches on their version; a name claimed only while free (NameTaken)."""
+        versioned: list[tuple[Any, int | None]] = [
+            (self.templates.get((t.contract_id, t.template_id)), expected) for t, expected in changes.templates
+        ]
+        for claim in changes.name_claims:
+            if (claim.contract_id, claim.name_key) in self.names:
+                raise NameTaken()
+        versioned += [(self.batches.get(b.batch_id), expected) for b, expected in changes.batches]
+        for current, expected in versioned:
+            if expected is None and current is not None:
+                raise Conflict("template or batch")
+            if expected is not None and (current is None or current.version != expected):
+                raise Conflict("template or batch")
+
     def _check_shape(self, changes: Changes) -> None:
         items = [(self._table(e.entity)[0], e.entity.key) for e in changes.expects]
         items += [("thread", t.thread_id) for t, _ in changes.threads]
@@ -176,6 +238,10 @@ class MemoryStore:
         items += [("ledger", e.entry_id) for e in changes.ledger]
         items += [("counter", c.key) for c in changes.counters]
         items += [("report", f"{c.cohort.contract_id}#{c.cohort.day}#{c.cohort.recruiter_id}") for c in changes.cohorts]
+        items += [("template", t.template_id) for t, _ in changes.templates]
+        items += [("template", t.template_id) for t in changes.deleted_templates]
+        items += [("name", (c.contract_id, c.name_key)) for c in (*changes.name_claims, *changes.released_names)]
+        items += [("batch", b.batch_id) for b, _ in changes.batches]
         if len(items) > MAX_TRANSACTION_ITEMS:
             raise InvalidTransaction(f"{len(items)} items in one transaction (DynamoDB takes {MAX_TRANSACTION_ITEMS})")
         if len(set(items)) != len(items):

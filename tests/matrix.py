@@ -28,6 +28,7 @@ class Matrix:
     r2_thread: str = ""  # r2 -> k2
     x_thread: str = ""  # x1 (c2) -> k1
     r1_threads: list[str] = field(default_factory=list)
+    template: str = ""  # r1's template, shared with c1's recruiters (R92)
 
     def outsiders(self) -> dict[str, Caller]:
         """Everyone who must not see or act on r1's threads."""
@@ -56,6 +57,7 @@ class Matrix:
             store.get_counter(credits_key("c1", now)),
             store.get_counter(sends_key("r1", now)),
             store.list_ledger(LedgerIndex.CONTRACT, "c1", 100, None).items,
+            store.list_templates("c1"),
         )
 
     def c1_view(self) -> dict[str, Any]:
@@ -67,6 +69,7 @@ class Matrix:
             "admin threads": sent_threads(self.a1, all_recruiters=True),
             "admin ledger": ledger(self.a1),
             "r1 seat": self.r1.data("Viewer")["viewer"]["seat"],
+            "c1 templates": self.r1.data("Templates")["templates"],
         }
 
 
@@ -90,4 +93,6 @@ def build(api: GraphQLClient) -> Matrix:
     m.r2_thread = sent(m.r2, "k2", subject="From r2")["id"]
     m.x_thread = sent(m.x1, "k1", subject="From c2")["id"]
     m.r1_threads = [m.scheduled, m.plain, m.cancelled]
+    saved = m.r1.mutate("SaveTemplate", name="R1 template", subject="SECRET subject", body="SECRET body")
+    m.template = saved["template"]["id"]
     return m

@@ -42,6 +42,8 @@ class Settings:
     ledger_table: str = "inmail-ledger"
     counters_table: str = "inmail-counters"
     report_table: str = "inmail-report"
+    templates_table: str = "inmail-templates"
+    batches_table: str = "inmail-batches"
     region: str = "us-east-1"
     dynamodb_endpoint: str | None = None
     dynamodb_max_retries: int = 3
@@ -93,6 +95,8 @@ class Settings:
             ledger_table=text("LEDGER_TABLE", d.ledger_table),
             counters_table=text("COUNTERS_TABLE", d.counters_table),
             report_table=text("REPORT_TABLE", d.report_table),
+            templates_table=text("TEMPLATES_TABLE", d.templates_table),
+            batches_table=text("BATCHES_TABLE", d.batches_table),
             region=text("AWS_REGION", text("AWS_DEFAULT_REGION", d.region)),
             dynamodb_endpoint=env.get("AWS_ENDPOINT_URL_DYNAMODB") or None,
             dynamodb_max_retries=number("dynamodb_max_retries"),

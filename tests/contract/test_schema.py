@@ -15,7 +15,7 @@ COMMITTED = REPO / "graphql" / "schema.graphql"
 CONTRACT = Path(__file__).resolve().parents[2].parent / "shared" / "contract" / "schema.graphql"
 # The contract's additions (../shared/contract/<part>.graphql) this project has brought in:
 # each part's issue adds its file here once resolved.
-PARTS = ["inmail-report.graphql", "send-windows.graphql"]
+PARTS = ["inmail-report.graphql", "send-windows.graphql", "bulk-and-templates.graphql"]
 
 
 def exported() -> str:
@@ -85,3 +85,13 @@ def test_the_part_check_would_catch_a_dropped_send_window_name():
     assert dropped != exported()
     changes = find_breaking_changes(build_schema(CONTRACT.read_text() + "\n" + path.read_text()), build_schema(dropped))
     assert [c.description for c in changes] == ["Enum value Weekday.SATURDAY was removed."]
+
+
+def test_the_part_check_would_catch_a_missing_bulk_name():
+    path = CONTRACT.parent / "bulk-and-templates.graphql"
+    if not path.exists():
+        pytest.skip(f"the shared contract is not beside the repo ({path})")
+    trimmed = exported().replace("  MISSING_PERSONALIZATION\n", "", 1)
+    assert trimmed != exported()
+    changes = find_breaking_changes(build_schema(CONTRACT.read_text() + "\n" + path.read_text()), build_schema(trimmed))
+    assert [c.description for c in changes] == ["Enum value UserErrorCode.MISSING_PERSONALIZATION was removed."]

@@ -61,8 +61,10 @@ TRANSFORMED_IGNORED_RULES = ("W2001",)
 # Every DynamoDB action a function may hold; TransactWriteItems is authorized per item action.
 DYNAMODB_ACTIONS = {
     "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
     "dynamodb:ConditionCheckItem",
     "dynamodb:Query",
 }
@@ -426,11 +428,14 @@ def test_iam_has_no_wildcards_and_only_table_arns(report: Report, transformed: d
 
 
 def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
-    """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), PutItem
-    (save / TransactWrite put), UpdateItem (counters, the report's among them),
-    ConditionCheckItem (version expects), Query (listings and the report on the API, the
-    sparse `due` index on the sweeper). No Scan: the recount is an operator's tool."""
+    """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), BatchGetItem
+    (a batch's candidates and threads), PutItem (save / TransactWrite put), UpdateItem
+    (counters, the report's among them), DeleteItem (templates and their name claims),
+    ConditionCheckItem (version expects), Query (listings, the report and a contract's
+    templates on the API, the sparse `due` index on the sweeper). No Scan: the recount is an
+    operator's tool. The sweeper touches neither templates nor batches."""
     tables = ("ContractsTable", "SeatsTable", "CandidatesTable", "ThreadsTable", "CountersTable")
+    sending = ("TemplatesTable", "BatchesTable")
     listing_indexes = {
         ("ThreadsTable", "by-recruiter"),
         ("ThreadsTable", "by-contract"),
@@ -442,12 +447,14 @@ def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
     report = {("ReportTable", None), ("ReportTable", "by-recruiter"), ("SeatsTable", "by-contract")}
     api = function_grants(transformed, "ApiFunction")
     assert api == {
-        "dynamodb:GetItem": {(t, None) for t in tables},
-        "dynamodb:PutItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")}
+        "dynamodb:GetItem": {(t, None) for t in (*tables, *sending)},
+        "dynamodb:BatchGetItem": {("CandidatesTable", None), ("ThreadsTable", None)},
+        "dynamodb:PutItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable", *sending)}
         | {("ThreadsTable", None), ("LedgerTable", None)},
         "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None)},
+        "dynamodb:DeleteItem": {("TemplatesTable", None)},
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
-        "dynamodb:Query": listing_indexes | report,
+        "dynamodb:Query": listing_indexes | report | {("TemplatesTable", None)},
     }
     sweeper = function_grants(transformed, "SweeperFunction")
     assert sweeper == {
@@ -695,7 +702,12 @@ def test_wildcard_policy_fails(tmp_path: Path) -> None:
 # ---- the IAM policies cover every call the code makes ----------------------------------------
 
 
-TRANSACTION_ITEM_ACTIONS = {"ConditionCheck": "ConditionCheckItem", "Put": "PutItem", "Update": "UpdateItem"}
+TRANSACTION_ITEM_ACTIONS = {
+    "ConditionCheck": "ConditionCheckItem",
+    "Delete": "DeleteItem",
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+}
 
 
 class CallRecorder:
@@ -710,6 +722,8 @@ class CallRecorder:
             for item in kwargs["TransactItems"]:
                 for key, request in item.items():
                     self.calls.add((f"dynamodb:{TRANSACTION_ITEM_ACTIONS.get(key, key)}", request["TableName"], None))
+        elif operation in ("BatchGetItem", "BatchWriteItem"):
+            self.calls.update((f"dynamodb:{operation}", table, None) for table in kwargs["RequestItems"])
         else:
             self.calls.add((f"dynamodb:{operation}", kwargs["TableName"], kwargs.get("IndexName")))
 
@@ -764,8 +778,19 @@ def test_policies_cover_every_call(
     plain = api.seat("r2", "c1")
     assert [r["recruiterId"] for r in plain.data("InMailReport", **days)["inMailReport"]["rows"]] == ["r2"]
     candidate.data("Inbox")
+    # R90-R92: a template saved, renamed, used for a keyed batch (and the batch retried:
+    # its threads read back), listed, deleted.
+    saved = recruiter.mutate("SaveTemplate", name="Intro", subject="Hi {firstName|there}", body="A role")
+    template_id = saved["template"]["id"]
+    recruiter.mutate("SaveTemplate", id=template_id, name="Welcome", subject="Hi", body="A role")
+    batch = {"candidateIds": ["k1", "k2"], "templateId": template_id, "idempotencyKey": "b-1"}
+    for _ in range(2):
+        assert not recruiter.mutate("SendInMails", **batch)["userErrors"]
+    recruiter.data("Templates")
+    assert not recruiter.mutate("DeleteTemplate", id=template_id)["userErrors"]
     api.operator.mutate("UpsertCandidate", candidateId="k2", name="Candidate k2", deleted=True)
     api_calls = recorder.take()
+    assert {call[0] for call in api_calls} >= {"dynamodb:BatchGetItem", "dynamodb:DeleteItem", "dynamodb:Query"}
 
     report = run_sweep(api.deps, clock.now() + timedelta(days=4), "sweep-1", workers=1)
     assert report.counts[next(o for o in report.counts if o.value == "delivered")] == 1, report.to_dict()

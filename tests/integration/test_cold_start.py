@@ -6,6 +6,8 @@ collector off while a handler's init runs. How much each saves is measured by `m
 from __future__ import annotations
 
 import gc
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -57,3 +59,16 @@ def test_a_failing_init_leaves_the_collector_on_and_freezes_nothing() -> None:
         raise ValueError("bad settings")
     assert gc.isenabled()
     assert gc.get_freeze_count() == frozen
+
+
+def test_the_api_import_leaves_sending_to_many_and_templates_to_their_first_use() -> None:
+    """Their use cases are not loaded by the init phase (bench/check.py's cold-start budget);
+    the schema still holds their fields."""
+    code = "import sys, inmail.handlers.api\nprint(' '.join(sorted(sys.modules)))"
+    env = {"AWS_DEFAULT_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], env={**env, "PATH": "/usr/bin:/bin"}, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert "inmail.api.types.templates" in loaded and "inmail.services.send" in loaded
+    assert "inmail.services.bulk_send" not in loaded
+    assert "inmail.services.templates" not in loaded

@@ -35,6 +35,8 @@ LAMBDA_ENV = {
     "THREADS_TABLE": "handlers-threads",
     "LEDGER_TABLE": "handlers-ledger",
     "COUNTERS_TABLE": "handlers-counters",
+    "TEMPLATES_TABLE": "handlers-templates",
+    "BATCHES_TABLE": "handlers-batches",
     "DUE_SHARDS": "4",
     "AUTH_MODE": "apigw",
     "POWERTOOLS_SERVICE_NAME": "inmail",

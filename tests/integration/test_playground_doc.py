@@ -141,6 +141,7 @@ def test_the_playground_session_runs_as_the_doc_says(server: Server, workdir: Pa
     assert {b.lang for b in blocks} <= {"sh", "graphql"}, [b.lang for b in blocks]
     tokens: dict[str, str] = {}
     thread_id: str | None = None
+    template_id: str | None = None  # the template the session's saveTemplate saved
     first_day: str | None = None  # the UTC day of the session's first sendInMail
     checked = 0
     for block in blocks:
@@ -156,6 +157,9 @@ def test_the_playground_session_runs_as_the_doc_says(server: Server, workdir: Pa
             if "THREAD_ID" in query:
                 assert thread_id, f"{where}: THREAD_ID before any sendInMail"
                 query = query.replace("THREAD_ID", thread_id)
+            if "TEMPLATE_ID" in query:
+                assert template_id, f"{where}: TEMPLATE_ID before any saveTemplate"
+                query = query.replace("TEMPLATE_ID", template_id)
             if "sendInMail" in query and first_day is None:
                 first_day = utc_today()
             if "TODAY" in query:  # the days of the session, even across a midnight
@@ -165,6 +169,8 @@ def test_the_playground_session_runs_as_the_doc_says(server: Server, workdir: Pa
             assert "errors" in block.expected or not actual.get("errors"), f"{where}: {actual}"
             sent = (actual.get("data") or {}).get("sendInMail") or {}
             thread_id = thread_id or (sent.get("thread") or {}).get("id")
+            saved = (actual.get("data") or {}).get("saveTemplate") or {}
+            template_id = template_id or (saved.get("template") or {}).get("id")
         if block.expected is not None:
             assert mismatches(block.expected, actual) == [], f"{where}: {json.dumps(actual)}"
             checked += 1

@@ -134,4 +134,13 @@ def test_every_operation_runs_the_playground_session(api, clock):
     assert [row["recruiterId"] for row in report["rows"]] == ["r1", "r2"]
     assert (report["total"]["inMailsSent"], report["total"]["replies"], report["total"]["creditsCharged"]) == (2, 1, 5)
 
+    # R90-R92: a template, used for a bulk send, then deleted.
+    ops("UpsertCandidate", input={"candidateId": "k2", "name": "Lee Park", "firstName": "Lee"})
+    saved = r1("SaveTemplate", input={"name": "Intro", "subject": "Hi {firstName|there}", "body": "A role"})
+    assert [t["name"] for t in r1("Templates")] == ["Intro"]
+    bulk = r1("SendInMails", input={"candidateIds": ["k1", "k2"], "templateId": saved["template"]["id"]})
+    assert [r["thread"]["initial"]["subject"] for r in bulk["results"]] == ["Hi there", "Hi Lee"]
+    assert r1("DeleteTemplate", input={"id": saved["template"]["id"]})["deletedId"] == saved["template"]["id"]
+    assert r1("Contract")["creditsRemaining"] == 6
+
     assert ran == set(NAMES), set(NAMES) - ran

@@ -145,10 +145,15 @@ def test_listings_are_bounded_per_operation_through_aliases_and_fragments(api: G
 
 
 def test_the_listing_limit_knows_every_paginated_field() -> None:
+    """Every Query field returning many items: a connection, or a list (templates)."""
     from inmail.api.limits import LISTINGS
     from inmail.api.schema import schema
 
     query = schema._schema.query_type
     assert query is not None
-    connections = {name for name, field in query.fields.items() if str(field.type).rstrip("!").endswith("Connection")}
-    assert connections == LISTINGS
+    many = {
+        name
+        for name, field in query.fields.items()
+        if str(field.type).rstrip("!").endswith("Connection") or str(field.type).startswith("[")
+    }
+    assert many == LISTINGS

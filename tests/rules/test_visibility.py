@@ -109,6 +109,46 @@ def _send(m: Matrix, who: str, c: Caller) -> None:
     _reveal(m, r, who)
 
 
+def _send_many(m: Matrix, who: str, c: Caller) -> None:
+    """R90: the caller's own batch; r1's template is NOT_FOUND outside c1 (R92)."""
+    r = c.op("SendInMails", input={"candidateIds": ["k1", "k2"], "subject": "Mine", "body": "Mine"})
+    if r.errors:
+        assert r.error_codes == ["FORBIDDEN"], (who, r.body)
+    else:
+        threads = [x["thread"] for x in r.data["sendInMails"]["results"]]
+        assert threads and all(t is not None and t["recruiterId"] != "r1" for t in threads), (who, r.body)
+        used = c.op("SendInMails", input={"candidateIds": ["k1"], "templateId": m.template})
+        payload = used.data["sendInMails"]
+        assert [e["code"] for e in payload["userErrors"]] == ["NOT_FOUND"] and payload["results"] == [], who
+    _reveal(m, r, who)
+
+
+def _same_contract(who: str) -> bool:
+    return who in ("recruiter on the same contract", "same-contract recruiter whose token claims CONTRACT_ADMIN")
+
+
+def _templates(m: Matrix, who: str, c: Caller) -> None:
+    """A contract's templates are its recruiters', and nobody else's (R92)."""
+    r = c.op("Templates")
+    if r.errors:
+        assert r.error_codes == ["FORBIDDEN"], (who, r.body)
+        return
+    ids = [t["id"] for t in r.data["templates"]]
+    assert ids == ([m.template] if _same_contract(who) else []), (who, r.body)
+
+
+def _on_r1_template(operation: str, /, **extra: Any) -> Any:
+    """Changing r1's template: another recruiter of c1 may not (FORBIDDEN); outside c1 it
+    does not exist (NOT_FOUND)."""
+
+    def check(m: Matrix, who: str, c: Caller) -> None:
+        r = c.op(operation, input={"id": m.template, **extra})
+        _refused(r, who, allow_not_found=not _same_contract(who))
+        assert "SECRET" not in json.dumps(r.body), (who, r.body)
+
+    return check
+
+
 def _on_r1_thread(name: str, thread_attr: str, **extra: Any) -> Any:
     def check(m: Matrix, who: str, c: Caller) -> None:
         r = c.op(name, input={"threadId": getattr(m, thread_attr), **extra})
@@ -196,6 +236,10 @@ ROWS: dict[str, Any] = {
     "CreditLedger": _listing("CreditLedger", first=100),
     "InMailReport": _report,
     "SendInMail": _send,
+    "SendInMails": _send_many,
+    "Templates": _templates,
+    "SaveTemplate": _on_r1_template("SaveTemplate", name="Hijack", subject="Hijack", body="Hijack"),
+    "DeleteTemplate": _on_r1_template("DeleteTemplate"),
     "ScheduleFollowUp": _on_r1_thread("ScheduleFollowUp", "plain", body="Hijack"),
     "RescheduleFollowUp": _on_r1_thread("RescheduleFollowUp", "cancelled"),
     "CancelFollowUp": _on_r1_thread("CancelFollowUp", "scheduled"),
@@ -229,7 +273,7 @@ def test_r60_isolation_matrix(matrix):
     for row, check in ROWS.items():
         stored = m.stored()
         for who, caller in m.outsiders().items():
-            if row == "SendInMail" and caller.claims and caller.claims["sub"] == "r2":
+            if row in ("SendInMail", "SendInMails") and caller.claims and caller.claims["sub"] == "r2":
                 continue  # r2's own InMail, paid by c1 as it should be: not r1's business
             check(m, who, caller)
         assert m.stored() == stored, row
@@ -404,6 +448,10 @@ ALL_OPERATIONS = {
     "CreditLedger": {},
     "InMailReport": {"from": "2026-11-01", "to": "2026-11-30"},
     "SendInMail": {"input": {"candidateId": "k1", "subject": "s", "body": "b"}},
+    "SendInMails": {"input": {"candidateIds": ["k1"], "subject": "s", "body": "b"}},
+    "Templates": {},
+    "SaveTemplate": {"input": {"name": "n", "subject": "s", "body": "b"}},
+    "DeleteTemplate": {"input": {"id": "t00001"}},
     "ScheduleFollowUp": {"input": {"threadId": "t00001", "body": "b"}},
     "RescheduleFollowUp": {"input": {"threadId": "t00001"}},
     "CancelFollowUp": {"input": {"threadId": "t00001"}},

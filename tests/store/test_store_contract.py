@@ -15,8 +15,9 @@ import pytest
 
 from fakes import MemoryStore
 from inmail.config import Settings
-from inmail.domain.errors import Conflict, LimitExceeded, Refusal, TransientStoreError
+from inmail.domain.errors import Conflict, LimitExceeded, NameTaken, Refusal, TransientStoreError
 from inmail.domain.model import (
+    Batch,
     Candidate,
     Changes,
     Check,
@@ -32,13 +33,17 @@ from inmail.domain.model import (
     Message,
     MessageKind,
     MessageStatus,
+    NameClaim,
+    RecordedRefusal,
     RuleId,
     Seat,
     SendWindow,
+    Template,
     Thread,
     Weekday,
 )
 from inmail.domain.ports import LedgerIndex, Store, ThreadIndex
+from inmail.domain.rules import template_name_key
 from inmail.store.dynamo import due_shard
 from support import T0
 
@@ -539,6 +544,7 @@ def test_r70_to_r74_fields_are_read_back_field_for_field(store: Store) -> None:
     store.commit(Changes(threads=[(t, None)], contracts=[(c, None)], candidates=[(k, None)]))
     assert store.get_contract("c1") == c
     assert store.get_candidate("k1") == k
+    assert store.get_candidates(["k1"]) == {"k1": k}  # a batch's read (R90) keeps the zone too
     assert store.get_thread("t1") == t
 
     changes = Changes()
@@ -557,3 +563,129 @@ def test_r74_a_moved_follow_up_moves_in_the_due_index(store: Store, settings: Se
     store.commit(changes)
     assert _due(store, settings.due_shards, now + timedelta(hours=12)) == {s: [] for s in range(settings.due_shards)}
     assert sorted(tid for ids in _due(store, settings.due_shards, tomorrow).values() for tid in ids) == ["t1"]
+
+
+# ---- sending to many (R90, R92): many reads at once, templates, name claims, batches -------
+
+
+def a_template(tid: str = "t1", name: str = "Intro", contract: str = "c1", **fields: Any) -> Template:
+    values: dict[str, Any] = {
+        "subject": "Hi {firstName|there}",
+        "body": "Body",
+        "follow_up_body": None,
+        "author_id": "r1",
+        "updated_at": T0,
+        **fields,
+    }
+    return Template(tid, contract, name, **values)
+
+
+def name_claim(t: Template) -> NameClaim:
+    return NameClaim(t.contract_id, template_name_key(t.name), t.template_id)
+
+
+def create_template(store: Store, t: Template) -> Template:
+    changes = Changes()
+    stored = changes.put(t, None)
+    changes.claim_name(name_claim(stored))
+    store.commit(changes)
+    return stored
+
+
+def test_many_candidates_and_threads_in_one_read(store: Store) -> None:
+    changes = Changes()
+    for cid in ("k1", "k2"):
+        changes.put(Candidate(cid, cid.upper(), first_name="F"), None)
+    store.commit(changes)
+    found = store.get_candidates(["k1", "nobody", "k2"])
+    assert sorted(found) == ["k1", "k2"] and found["k1"].first_name == "F" and found["k1"].version == 1
+    assert store.get_candidates([]) == {} and store.get_threads(["t-none"]) == {}
+
+
+def test_templates_live_under_their_contract(store: Store) -> None:
+    t = create_template(store, a_template(follow_up_body="Ping {firstName}"))
+    create_template(store, a_template("t2", "apology"))
+    create_template(store, a_template("t3", "Other", contract="c2"))
+    assert store.get_template("c1", "t1") == t
+    assert store.get_template("c2", "t1") is None  # another contract's key finds nothing
+    assert [x.template_id for x in store.list_templates("c1")] == ["t2", "t1"]  # by name, any case
+    assert [x.template_id for x in store.list_templates("c2")] == ["t3"]
+
+
+def test_a_name_is_claimed_once_per_contract(store: Store) -> None:
+    create_template(store, a_template())
+    with pytest.raises(NameTaken):
+        create_template(store, a_template("t2", "  INTRO"))
+    assert store.get_template("c1", "t2") is None  # nothing of the refused commit
+    create_template(store, a_template("t2", "Intro", contract="c2"))
+
+
+def test_a_template_changes_on_its_version_and_renames_by_claim(store: Store) -> None:
+    t = create_template(store, a_template())
+    create_template(store, a_template("t2", "Taken"))
+    renamed = a_template(name="Welcome", version=t.version)
+    changes = Changes()
+    changes.put(renamed, t)
+    changes.release_name(name_claim(t))
+    changes.claim_name(name_claim(renamed))
+    store.commit(changes)
+    assert store.get_template("c1", "t1").name == "Welcome"
+    stale = Changes()
+    stale.put(a_template(subject="late"), t)  # read at version 1, now 2
+    with pytest.raises(Conflict):
+        store.commit(stale)
+    create_template(store, a_template("t3", "intro"))  # the old name is free
+    with pytest.raises(NameTaken):
+        create_template(store, a_template("t4", "welcome"))
+
+
+def test_only_the_holder_releases_a_name_and_a_delete_is_on_the_version(store: Store) -> None:
+    t = create_template(store, a_template())
+    other = create_template(store, a_template("t2", "Other"))
+    wrong = Changes()
+    wrong.delete_template(other)
+    wrong.release_name(NameClaim("c1", template_name_key("Intro"), "t2"))  # t1 holds it
+    with pytest.raises(Conflict):
+        store.commit(wrong)
+    assert store.get_template("c1", "t2") is not None  # all or nothing
+    stale = Changes()
+    stale.delete_template(a_template(version=0))
+    stale.release_name(name_claim(t))
+    with pytest.raises(Conflict):
+        store.commit(stale)
+    done = Changes()
+    done.delete_template(t)
+    done.release_name(name_claim(t))
+    done.counters.append(CounterChange(CounterKind.TEMPLATES, "templates#c1", -1))
+    store.commit(done)
+    assert store.get_template("c1", "t1") is None
+    create_template(store, a_template("t3"))  # "Intro" is free
+
+
+def test_a_batch_is_recorded_once_and_changed_on_its_version(store: Store) -> None:
+    batch = Batch(
+        batch_id="b1",
+        recruiter_id="r1",
+        contract_id="c1",
+        request_hash="h",
+        candidate_ids=("k1", "k2"),
+        subject="Hi {firstName}",
+        body="Body",
+        follow_up_body="Ping",
+        follow_up_delay_days=None,
+        follow_up_send_at=T0 + timedelta(days=4),
+        created_at=T0,
+    )
+    changes = Changes()
+    stored = changes.put(batch, None)
+    store.commit(changes)
+    assert store.get_batch("b1") == stored and store.get_batch("b2") is None
+    again = Changes()
+    again.put(batch, None)
+    with pytest.raises(Conflict):
+        store.commit(again)
+    refusal = RecordedRefusal("k2", "DAILY_LIMIT_REACHED", ("input", "candidateIds", "1"), "You reached...")
+    recorded = Changes()
+    latest = recorded.put(Batch(**{**stored.__dict__, "refusals": (refusal,)}), stored)
+    store.commit(recorded)
+    assert store.get_batch("b1") == latest and latest.refusals == (refusal,)

@@ -34,8 +34,14 @@ def _run(due: int, not_due: int, read: float = 5.2, due_index: float = 1.0) -> d
     }
 
 
-def _op(requests: float, read: float, written: float) -> dict[str, Any]:
-    return {"requests": requests, "items_read": read, "items_written": written, "requests_by_operation": {}}
+def _op(requests: float, read: float, written: float, units: float = 0) -> dict[str, Any]:
+    return {
+        "requests": requests,
+        "items_read": read,
+        "items_written": written,
+        "write_units": units,
+        "requests_by_operation": {},
+    }
 
 
 def _phases(imported: float, first: float, warm: float) -> dict[str, float]:
@@ -67,6 +73,9 @@ GOOD: dict[str, dict[str, Any]] = {
             "sendInMail+followUp": _op(4, 3, 6),
             "scheduleFollowUp": _op(5, 4, 4),
             "replyToInMail": _op(2, 1, 5),
+            "sendInMails(25)": _op(30, 27, 126, 402),
+            "sendInMails(25)+followUp": _op(30, 27, 151, 552),
+            "sendInMails(25) retried": _op(3, 27, 0, 0),
         }
     },
     "report_cost": {
@@ -127,6 +136,11 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
         (("report_cost", "runs", 1, "total_items_read"), 10_000 + 2),
         (("report_cost", "runs", 0, "tables"), ["inmail-report", "inmail-seats", "inmail-threads"]),
         (("report_cost", "runs", 2, "total_requests"), 12),
+        # R90: a batch reading each candidate alone, or sending in more than one commit each
+        (("api_work", "operations", "sendInMails(25)", "requests"), 54),
+        (("api_work", "operations", "sendInMails(25)+followUp", "write_units"), 610),
+        # a retry that writes
+        (("api_work", "operations", "sendInMails(25) retried", "items_written"), 1),
     ],
 )
 def test_a_broken_budget_fails(check: ModuleType, tmp_path: Path, path: tuple[Any, ...], value: Any) -> None:
@@ -170,6 +184,10 @@ def test_missing_or_unreadable_results_fail(check: ModuleType, tmp_path: Path) -
     assert check.main(["--results", str(_write(tmp_path, partial))]) == 1
     (tmp_path / "api_work.json").write_text(json.dumps({"operations": {"sendInMail": {}}}))
     assert check.main(["--results", str(tmp_path)]) == 1
+    no_batches = _doctored(
+        ("api_work", "operations"), {k: v for k, v in GOOD["api_work"]["operations"].items() if "(" not in k}
+    )
+    assert check.main(["--results", str(_write(tmp_path, no_batches))]) == 1
 
 
 def test_make_bench_check_exits_1_on_a_broken_result(tmp_path: Path) -> None:

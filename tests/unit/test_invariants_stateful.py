@@ -19,6 +19,7 @@ from inmail.domain.errors import Refusal, TransientStoreError
 from inmail.domain.model import Changes, LedgerKind, MessageStatus, Weekday
 from inmail.domain.rules import FOLLOW_UP_MAX, FOLLOW_UP_MIN, FollowUpTiming
 from inmail.services import follow_ups, operator, sending_settings
+from inmail.services.bulk_send import BulkSendRequest, send_inmails
 from inmail.services.recount import recount_report
 from inmail.services.reply import reply_to_inmail
 from inmail.services.report import inmail_report
@@ -40,6 +41,8 @@ class FollowUpMachine(RuleBasedStateMachine):
         operator.upsert_candidate(self.world.deps, OPERATOR, "k2", "Kai", False)
         self.deliveries: Counter[str] = Counter()
         self.fault: str | None = None  # armed for the next commit that writes a thread
+        # (recruiter, key, fingerprint) -> each candidate's outcome the first time (R90)
+        self.batches: dict[tuple[str, str, str], list[tuple[str, str | None, str | None]]] = {}
         self._commit = self.world.store.commit
         self.world.store.commit = self._commit_counting_deliveries  # type: ignore[method-assign]
 
@@ -91,6 +94,32 @@ class FollowUpMachine(RuleBasedStateMachine):
         req = SendRequest(cand, "Hello", "Body", fu)
         result = self._try(lambda: send_inmail(self.world.deps, recruiter(rid), req))
         return result.thread.thread_id if result else "missing"  # type: ignore[attr-defined]
+
+    @rule(
+        target=threads,
+        rid=st.sampled_from(RECRUITERS),
+        cands=st.lists(st.sampled_from(CANDIDATES), min_size=1, max_size=2, unique=True),
+        with_fu=st.booleans(),
+        key=st.sampled_from([None, "b1", "b2"]),
+    )
+    def send_many(self, rid: str, cands: list[str], with_fu: bool, key: str | None) -> object:
+        """R90: a batch, its key sometimes reused (a retry, or another batch: CONFLICT)."""
+        fu = FollowUpRequest("ping {firstName|there}", FollowUpTiming(None, None)) if with_fu else None
+        req = BulkSendRequest(tuple(cands), "Hello {firstName|there}", "Body", fu, idempotency_key=key)
+        try:
+            results = send_inmails(self.world.deps, recruiter(rid), req)
+        except Refusal:
+            return multiple()
+        outcome = [
+            (r.candidate_id, r.thread.thread_id if r.thread else None, r.error.code.value if r.error else None)
+            for r in results
+        ]
+        event(f"batch: {sum(1 for _, tid, _ in outcome if tid)} of {len(outcome)} sent")
+        if key is not None:  # a retry returns the same results, whatever happened since
+            first = self.batches.setdefault((rid, key, req.fingerprint()), outcome)
+            event("batch retried" if first is not outcome else "batch keyed")
+            assert first == outcome
+        return multiple(*(r.thread.thread_id for r in results if r.thread))
 
     @rule(tid=threads, delay=st.one_of(st.none(), st.integers(2, 29)))
     def schedule(self, tid: str, delay: int | None) -> None:

@@ -20,8 +20,9 @@ from graphql import (
 from strawberry.extensions import AddValidationRules
 from strawberry.extensions.query_depth_limiter import create_validator
 
-# The Query fields returning connections (a test holds this to the schema).
-LISTINGS = frozenset({"awaitingReply", "sentThreads", "inbox", "creditLedger"})
+# The Query fields returning many items: connections (a page of at most 100) and the
+# contract's templates (at most 100). A test holds this to the schema.
+LISTINGS = frozenset({"awaitingReply", "sentThreads", "inbox", "creditLedger", "templates"})
 
 # Fields counted per operation, through aliases and fragments, and how many each may have.
 # One schema introspection is what GraphiQL and codegen send: twenty aliased copies would

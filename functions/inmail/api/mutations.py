@@ -19,6 +19,9 @@ from .types.messaging import (
     ScheduleFollowUpInput,
     SendInMailInput,
     SendInMailPayload,
+    SendInMailsInput,
+    SendInMailsPayload,
+    SendResult,
 )
 from .types.operator import (
     AddSeatInput,
@@ -40,6 +43,13 @@ from .types.settings import (
     SetSendWindowInput,
     SetSendWindowPayload,
 )
+from .types.templates import (
+    DeleteTemplateInput,
+    DeleteTemplatePayload,
+    SaveTemplateInput,
+    SaveTemplatePayload,
+    Template,
+)
 from .types.threads import Thread
 
 
@@ -52,6 +62,16 @@ class Mutation:
         result = info.context.call(send.send_inmail, input.request())
         errors = [UserError.from_refusal(result.error)] if result.error else []
         return SendInMailPayload(thread=Thread.from_domain(result.thread), user_errors=errors)
+
+    @mutation(
+        "Send one InMail (and follow-up) to 1 to 25 distinct candidates, each an independent send; "
+        "results in input order (R90, R91)."
+    )
+    def send_in_mails(self, info: Info, input: SendInMailsInput) -> SendInMailsPayload:
+        from ..services import bulk_send  # loaded on first use, off the cold start's path
+
+        results = info.context.call(bulk_send.send_inmails, input.request())
+        return SendInMailsPayload(results=[SendResult.from_domain(r) for r in results])
 
     @mutation("Schedule the follow-up of a thread that has none (R02, R10-R12, R14).")
     def schedule_follow_up(self, info: Info, input: ScheduleFollowUpInput) -> FollowUpPayload:
@@ -67,6 +87,24 @@ class Mutation:
     def cancel_follow_up(self, info: Info, input: CancelFollowUpInput) -> FollowUpPayload:
         thread = info.context.call(follow_ups.cancel_follow_up, str(input.thread_id))
         return FollowUpPayload(thread=Thread.from_domain(thread))
+
+    # ---- templates ----------------------------------------------------------------------
+
+    @mutation(
+        "Save a template of the contract: create it (no id), or change it as its author or a contract admin (R92)."
+    )
+    def save_template(self, info: Info, input: SaveTemplateInput) -> SaveTemplatePayload:
+        from ..services import templates
+
+        template = info.context.call(templates.save_template, input.request())
+        return SaveTemplatePayload(template=Template.from_domain(template))
+
+    @mutation("Delete a template, as its author or a contract admin (R92).")
+    def delete_template(self, info: Info, input: DeleteTemplateInput) -> DeleteTemplatePayload:
+        from ..services import templates
+
+        deleted = info.context.call(templates.delete_template, str(input.id))
+        return DeleteTemplatePayload(deleted_id=strawberry.ID(deleted))
 
     # ---- sending settings ---------------------------------------------------------------
 

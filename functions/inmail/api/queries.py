@@ -13,6 +13,7 @@ from .errors import query
 from .types.accounts import Contract, Seat, Viewer
 from .types.credits import CreditEntryConnection
 from .types.report import InMailReport
+from .types.templates import Template
 from .types.threads import Thread, ThreadConnection
 
 
@@ -66,3 +67,9 @@ class Query:
         self, info: Info, from_: Annotated[date, strawberry.argument(name="from")], to: date
     ) -> InMailReport:
         return InMailReport.from_domain(info.context.call(report.inmail_report, from_, to))
+
+    @query("The contract's templates, by name (R92). Recruiters and contract admins of the contract.")
+    def templates(self, info: Info) -> list[Template]:
+        from ..services import templates  # loaded on first use, off the cold start's path
+
+        return [Template.from_domain(t) for t in info.context.call(templates.list_templates)]

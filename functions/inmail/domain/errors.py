@@ -22,6 +22,7 @@ class ErrorCode(StrEnum):
     NOT_SCHEDULED = "NOT_SCHEDULED"
     CONFLICT = "CONFLICT"
     TECHNICAL_ISSUE = "TECHNICAL_ISSUE"
+    MISSING_PERSONALIZATION = "MISSING_PERSONALIZATION"
 
 
 class Refusal(Exception):
@@ -44,6 +45,10 @@ class Unauthenticated(Exception):
 
 class Conflict(Exception):
     """A conditional write lost a race: reload and decide again."""
+
+
+class NameTaken(Exception):
+    """A template name another template of the contract holds (R92)."""
 
 
 class LimitExceeded(Exception):

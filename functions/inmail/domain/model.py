@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Generic, TypeVar, assert_never
+from typing import Generic, NamedTuple, TypeVar, assert_never
 
 T = TypeVar("T")
 
@@ -99,6 +99,7 @@ class CounterKind(StrEnum):
 
     CREDITS = "credits"  # a contract's credits used in a UTC month (R01, R03)
     SENDS = "sends"  # a recruiter's messages on a UTC day (R40, R41)
+    TEMPLATES = "templates"  # a contract's saved templates (R92), at most TEMPLATES_MAX
 
 
 class ReportMetric(StrEnum):
@@ -374,7 +375,71 @@ class CohortFigures:
     version: int = 0
 
 
-Versioned = TypeVar("Versioned", Thread, Contract, Seat, Candidate)
+@dataclass(frozen=True)
+class Template:
+    """R92: a contract's saved subject, body and follow-up body, under a name unique within
+    the contract. The texts are as written (placeholders unfilled, R91)."""
+
+    template_id: str
+    contract_id: str
+    name: str
+    subject: str
+    body: str
+    follow_up_body: str | None
+    author_id: str
+    updated_at: datetime
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.template_id
+
+
+class NameClaim(NamedTuple):
+    """A template name held by one template of a contract at a time (R92): written only if
+    no template holds it, released only by the template that holds it."""
+
+    contract_id: str
+    name_key: str
+    template_id: str
+
+
+class RecordedRefusal(NamedTuple):
+    """A business refusal a batch decided for one candidate, kept so a retry returns it."""
+
+    candidate_id: str
+    code: str
+    field: tuple[str, ...] | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A sendInMails with an idempotency key (R90): what it asked (its fingerprint), what it
+    sends (the texts as written, after the template was applied, and the follow-up's timing)
+    and the refusals it decided. A retry continues it with the same texts and returns the
+    same results."""
+
+    batch_id: str
+    recruiter_id: str
+    contract_id: str
+    request_hash: str
+    candidate_ids: tuple[str, ...]
+    subject: str
+    body: str
+    follow_up_body: str | None
+    follow_up_delay_days: int | None
+    follow_up_send_at: datetime | None
+    created_at: datetime
+    refusals: tuple[RecordedRefusal, ...] = ()
+    version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.batch_id
+
+
+Versioned = TypeVar("Versioned", Thread, Contract, Seat, Candidate, Template, Batch)
 
 
 @dataclass(frozen=True)
@@ -398,6 +463,11 @@ class Changes:
     expects: list[Expect] = field(default_factory=list)
     # The report's counters (R81, R82), one change per cohort: kept by `put` itself.
     cohorts: list[CohortChange] = field(default_factory=list)
+    templates: list[tuple[Template, int | None]] = field(default_factory=list)
+    deleted_templates: list[Template] = field(default_factory=list)
+    name_claims: list[NameClaim] = field(default_factory=list)
+    released_names: list[NameClaim] = field(default_factory=list)
+    batches: list[tuple[Batch, int | None]] = field(default_factory=list)
 
     def put(self, entity: Versioned, previous: Versioned | None) -> Versioned:
         """Write `entity` over `previous` (None: it must not exist yet), conditioned on the
@@ -418,9 +488,25 @@ class Changes:
             self.seats.append((stored, expected))
         elif isinstance(stored, Candidate):
             self.candidates.append((stored, expected))
+        elif isinstance(stored, Template):
+            self.templates.append((stored, expected))
+        elif isinstance(stored, Batch):
+            self.batches.append((stored, expected))
         else:
             assert_never(stored)
         return stored
+
+    def delete_template(self, template: Template) -> None:
+        """Delete `template`, conditioned on the version it was read at."""
+        self.deleted_templates.append(template)
+
+    def claim_name(self, claim: NameClaim) -> None:
+        """Hold a template name; the commit fails with NameTaken if another template holds it."""
+        self.name_claims.append(claim)
+
+    def release_name(self, claim: NameClaim) -> None:
+        """Give up a name the template holds (conditioned on it holding it)."""
+        self.released_names.append(claim)
 
     def expect(self, entity: Contract | Seat | Candidate) -> None:
         """The commit stands only if `entity` is unchanged (see Expect)."""

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import Protocol
 
 from .model import (
+    Batch,
     Candidate,
     Changes,
     Cohort,
@@ -17,6 +18,7 @@ from .model import (
     Page,
     ReportMetric,
     Seat,
+    Template,
     Thread,
 )
 
@@ -55,9 +57,21 @@ class Store(Protocol):
     def get_thread(self, thread_id: str) -> Thread | None: ...
     def get_counter(self, key: str) -> int: ...
 
+    # Many at once (one request for a batch's candidates or threads): the ones that exist.
+    def get_candidates(self, candidate_ids: list[str]) -> dict[str, Candidate]: ...
+    def get_threads(self, thread_ids: list[str]) -> dict[str, Thread]: ...
+
+    # A contract's templates (R92): read under the contract's own key, so another
+    # contract's template is never found.
+    def get_template(self, contract_id: str, template_id: str) -> Template | None: ...
+    def list_templates(self, contract_id: str) -> list[Template]: ...
+
+    def get_batch(self, batch_id: str) -> Batch | None: ...
+
     def commit(self, changes: Changes) -> None:
         """All of `changes` or nothing. Raises Conflict (a version moved or an id exists),
-        LimitExceeded (a counter limit), TransientStoreError (retry may help)."""
+        NameTaken (a template name claimed), LimitExceeded (a counter limit),
+        TransientStoreError (retry may help)."""
         ...
 
     def list_threads(self, index: ThreadIndex, key: str, first: int, after: str | None) -> Page[Thread]: ...

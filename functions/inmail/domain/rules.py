@@ -21,6 +21,8 @@ FOLLOW_UP_MAX = timedelta(days=28)  # R11
 FOLLOW_UP_DEFAULT = timedelta(days=7)  # R12
 REPLY_REFUND_WINDOW = timedelta(days=90)  # R08
 PAGE_MAX = 100
+BATCH_MAX = 25  # R90: candidates per sendInMails
+TEMPLATES_MAX = 100  # R92: templates per contract (the templates query returns them all)
 
 # ---- keys -----------------------------------------------------------------------
 
@@ -46,6 +48,16 @@ def credits_key(contract_id: str, at: datetime) -> str:
 
 def sends_key(recruiter_id: str, at: datetime) -> str:
     return f"{CounterKind.SENDS}#{recruiter_id}#{day_of(at)}"
+
+
+def templates_key(contract_id: str) -> str:
+    return f"{CounterKind.TEMPLATES}#{contract_id}"
+
+
+def template_name_key(name: str) -> str:
+    """R92: names are unique within a contract whatever their case and spacing ("Intro",
+    "intro " and "INTRO" are one name)."""
+    return " ".join(name.split()).casefold()
 
 
 def next_utc_midnight(at: datetime) -> datetime:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..domain import rules, send_windows, transitions
+from ..domain import personalization, rules, send_windows, transitions
 from ..domain.errors import ErrorCode, LimitExceeded, Refusal
-from ..domain.model import Changes, Contract, Principal, Seat, Thread
+from ..domain.model import Candidate, Changes, Contract, Principal, Seat, Thread
 from ..domain.rules import FollowUpTiming
 from . import access, idempotency, refusals
 from .deps import Deps
@@ -37,7 +37,7 @@ def schedule_follow_up(deps: Deps, principal: Principal, request: ScheduleReques
     """R02, R10-R12, R14: the follow-up of a thread that has none, charged now."""
     seat = access.acting_seat(deps, principal)
     rules.check_id(request.thread_id, ("input", "threadId"), "threadId")
-    rules.check_body(request.body, ("input", "body"))
+    personalization.body(request.body, ("input", "body"))  # R45 and R91 as written
     rules.check_idempotency_key(request.idempotency_key, ("input", "idempotencyKey"))
     rules.check_timing(request.timing, ("input",))
     return _schedule(deps, principal, seat, request)
@@ -60,13 +60,14 @@ def _schedule(deps: Deps, principal: Principal, seat: Seat, request: ScheduleReq
         return thread  # a retry: the first result, nothing charged again
     transitions.require_schedulable(thread)
     current_seat, contract, when = _chargeable(deps, principal, thread, request.timing, now)
+    body = _filled_in(request.body, when.candidate, thread, current_seat, contract)
     changes = Changes()
     stored = transitions.follow_up_scheduled(
         changes,
         thread,
         contract,
         current_seat,
-        request.body,
+        body,
         when.due,
         request.idempotency_key,
         now,
@@ -122,6 +123,7 @@ class _When:
 
     due: datetime
     time_zone: str | None
+    candidate: Candidate | None  # read for its zone; its names fill in the body (R91)
 
 
 def _chargeable(
@@ -141,7 +143,18 @@ def _chargeable(
     candidate = deps.store.get_candidate(thread.candidate_id)
     time_zone = candidate.time_zone if candidate is not None else None
     due = send_windows.scheduled_for(asked, first_sent, contract.send_window, time_zone, now, ("input",))
-    return seat, contract, _When(due, time_zone)
+    return seat, contract, _When(due, time_zone, candidate)
+
+
+def _filled_in(body: str, candidate: Candidate | None, thread: Thread, seat: Seat, contract: Contract) -> str:
+    """R91: the body for the thread's candidate (the profile R72 read for its zone; a
+    profile deleted since keeps its names)."""
+    text = personalization.body(body, ("input", "body"))
+    if not text.has_placeholders:
+        return text.render(personalization.Values(None, None, None, None, None))
+    if candidate is None:
+        candidate = Candidate(thread.candidate_id, "")
+    return text.render(personalization.Values.of(candidate, seat, contract))
 
 
 def _commit_charge(deps: Deps, changes: Changes) -> None:

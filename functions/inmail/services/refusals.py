@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..domain import rules
 from ..domain.delivery import failure_message
 from ..domain.errors import ErrorCode, LimitExceeded, Refusal
 from ..domain.model import Contract, CounterKind, FailureCode, Seat
@@ -25,6 +26,12 @@ def over_limit(exc: LimitExceeded) -> Refusal:
             return Refusal(ErrorCode.INSUFFICIENT_CREDITS, "No InMail credits left on the contract this month.")
         case CounterKind.SENDS:
             return Refusal(ErrorCode.DAILY_LIMIT_REACHED, "You reached your daily maximum of InMail messages.")
+        case CounterKind.TEMPLATES:  # R92
+            return Refusal(
+                ErrorCode.INVALID_INPUT,
+                f"A contract keeps at most {rules.TEMPLATES_MAX} templates; delete one to save another.",
+                ("input",),
+            )
 
 
 def contract_of(deps: Deps, seat: Seat) -> Contract:

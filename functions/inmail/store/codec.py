@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.model import (
+    Batch,
     Check,
     Decision,
     Failure,
@@ -14,6 +15,7 @@ from ..domain.model import (
     Message,
     MessageKind,
     MessageStatus,
+    RecordedRefusal,
     RuleId,
     SendWindow,
     Thread,
@@ -174,3 +176,44 @@ def sortable(at: datetime) -> str:
 def created_key(t: Thread) -> str:
     """Sort key for newest-first listings: time, then id to break ties."""
     return f"{sortable(t.created_at)}#{t.thread_id}"
+
+
+def batch_to_document(b: Batch) -> str:
+    return json.dumps(
+        {
+            "requestHash": b.request_hash,
+            "candidates": list(b.candidate_ids),
+            "subject": b.subject,
+            "body": b.body,
+            "followUpBody": b.follow_up_body,
+            "followUpDelayDays": b.follow_up_delay_days,
+            "followUpSendAt": iso(b.follow_up_send_at),
+            "createdAt": iso(b.created_at),
+            "refusals": [[r.candidate_id, r.code, list(r.field) if r.field else None, r.message] for r in b.refusals],
+        },
+        separators=(",", ":"),
+    )
+
+
+def batch_from_document(batch_id: str, recruiter_id: str, contract_id: str, version: int, doc: str) -> Batch:
+    raw = json.loads(doc)
+    created = parse(raw["createdAt"])
+    assert created is not None
+    return Batch(
+        batch_id=batch_id,
+        recruiter_id=recruiter_id,
+        contract_id=contract_id,
+        request_hash=raw["requestHash"],
+        candidate_ids=tuple(raw["candidates"]),
+        subject=raw["subject"],
+        body=raw["body"],
+        follow_up_body=raw["followUpBody"],
+        follow_up_delay_days=raw["followUpDelayDays"],
+        follow_up_send_at=parse(raw["followUpSendAt"]),
+        created_at=created,
+        refusals=tuple(
+            RecordedRefusal(cid, code, tuple(field) if field else None, message)
+            for cid, code, field, message in raw["refusals"]
+        ),
+        version=version,
+    )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import zlib
 from collections import Counter
@@ -16,6 +17,7 @@ from typing import Any, TypeVar, assert_never
 from botocore.awsrequest import AWSResponse
 from pynamodb.attributes import Attribute
 from pynamodb.exceptions import (
+    DeleteError,
     PutError,
     PynamoDBException,
     TransactWriteError,
@@ -26,8 +28,10 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from ..config import Settings
-from ..domain.errors import Conflict, LimitExceeded, TransientDeliveryError, TransientStoreError
+from ..domain import rules
+from ..domain.errors import Conflict, LimitExceeded, NameTaken, TransientDeliveryError, TransientStoreError
 from ..domain.model import (
+    Batch,
     Candidate,
     Changes,
     Cohort,
@@ -38,21 +42,25 @@ from ..domain.model import (
     Expect,
     LedgerEntry,
     LedgerKind,
+    NameClaim,
     Page,
     ReportMetric,
     Seat,
+    Template,
     Thread,
 )
 from ..domain.ports import LedgerIndex, ThreadIndex
 from ..domain.rules import invalid_cursor
 from . import codec
 from .models import (
+    BatchModel,
     CandidateModel,
     ContractModel,
     CounterModel,
     LedgerModel,
     ReportModel,
     SeatModel,
+    TemplateModel,
     ThreadModel,
     configure,
 )
@@ -169,21 +177,48 @@ class DynamoStore:
 
     def get_candidate(self, candidate_id: str) -> Candidate | None:
         m = self._get(CandidateModel, candidate_id)
-        if m is None:
-            return None
-        return Candidate(
-            m.candidate_id,
-            m.name,
-            bool(m.deleted),
-            int(m.version),
-            first_name=m.first_name,
-            last_name=m.last_name,
-            time_zone=m.time_zone,
-        )
+        return None if m is None else _candidate_from(m)
 
     def get_thread(self, thread_id: str) -> Thread | None:
         m = self._get(ThreadModel, thread_id)
         return None if m is None else _thread_from(m)
+
+    def get_candidates(self, candidate_ids: list[str]) -> dict[str, Candidate]:
+        """One BatchGetItem per 100 ids (PynamoDB retries the unprocessed keys)."""
+        return {c.candidate_id: c for c in map(_candidate_from, self._batch_get(CandidateModel, candidate_ids))}
+
+    def get_threads(self, thread_ids: list[str]) -> dict[str, Thread]:
+        return {t.thread_id: t for t in map(_thread_from, self._batch_get(ThreadModel, thread_ids))}
+
+    def _batch_get(self, model: type[M], keys: list[str]) -> list[M]:
+        if not keys:
+            return []
+        with _mapped_errors():
+            return list(model.batch_get(list(dict.fromkeys(keys)), consistent_read=True))
+
+    def get_template(self, contract_id: str, template_id: str) -> Template | None:
+        with _mapped_errors():
+            try:
+                m = TemplateModel.get(contract_id, template_item_key(template_id), consistent_read=True)
+            except TemplateModel.DoesNotExist:
+                return None
+        return _template_from(m)
+
+    def list_templates(self, contract_id: str) -> list[Template]:
+        """The contract's templates (at most TEMPLATES_MAX), by name."""
+        with _mapped_errors():
+            items = list(
+                TemplateModel.query(
+                    contract_id, TemplateModel.item_key.startswith(TEMPLATE_PREFIX), consistent_read=True
+                )
+            )
+        return sorted(map(_template_from, items), key=_by_name)
+
+    def get_batch(self, batch_id: str) -> Batch | None:
+        m = self._get(BatchModel, batch_id)
+        if m is None:
+            return None
+        return codec.batch_from_document(m.batch_id, m.recruiter_id, m.contract_id, int(m.version), m.document)
 
     def get_counter(self, key: str) -> int:
         m = self._get(CounterModel, key)
@@ -336,6 +371,12 @@ class DynamoStore:
             ops.append(_counter_op(counter))
         for cohort in changes.cohorts:
             ops.append(_cohort_op(cohort))
+        ops += _template_ops(changes)
+        for batch, expected in changes.batches:
+            ops.append(_put("batch", _batch_model(batch), _version_condition(BatchModel, expected)))
+        # DynamoDB's cancellation reasons come in the order PynamoDB sends the items:
+        # condition checks, deletes, puts, updates.
+        ops.sort(key=lambda op: op.order)
         if len(ops) == 1:
             with _mapped_errors(ops):
                 ops[0].direct()
@@ -398,6 +439,10 @@ def _version_condition(model: Any, expected: int | None) -> Condition:
     return cond
 
 
+# Where an op goes in the TransactItems PynamoDB sends.
+_CHECK, _DELETE, _PUT, _UPDATE = range(4)
+
+
 @dataclass(frozen=True)
 class _Op:
     """One item of a commit: how it joins a transaction, how it goes alone, and what its
@@ -406,6 +451,7 @@ class _Op:
     add: Callable[[TransactWrite], None]
     direct: Callable[[], None]
     refused: Callable[[], Exception]
+    order: int = _PUT
 
 
 def _put(what: str, model: Model, cond: Condition) -> _Op:
@@ -432,7 +478,9 @@ def _unchanged(expect: Expect) -> _Op:
     def nothing() -> None:
         """A condition check alone writes nothing."""
 
-    return _Op(lambda tx: tx.condition_check(model_cls, entity.key, condition=cond), nothing, lambda: Conflict(what))
+    return _Op(
+        lambda tx: tx.condition_check(model_cls, entity.key, condition=cond), nothing, lambda: Conflict(what), _CHECK
+    )
 
 
 def _counter_op(change: CounterChange) -> _Op:
@@ -449,7 +497,108 @@ def _counter_op(change: CounterChange) -> _Op:
     def direct() -> None:
         item.update(actions=actions, condition=cond, add_version_condition=False)
 
-    return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: LimitExceeded(change.kind))
+    return _Op(
+        lambda tx: tx.update(item, actions=actions, condition=cond),
+        direct,
+        lambda: LimitExceeded(change.kind),
+        _UPDATE,
+    )
+
+
+# ---- templates (R92) --------------------------------------------------------------------
+
+TEMPLATE_PREFIX = "template#"
+NAME_PREFIX = "name#"
+
+
+def template_item_key(template_id: str) -> str:
+    return f"{TEMPLATE_PREFIX}{template_id}"
+
+
+def name_item_key(name_key: str) -> str:
+    return f"{NAME_PREFIX}{hashlib.sha256(name_key.encode()).hexdigest()}"
+
+
+def _delete(what: str, model: Model, cond: Condition, refused: Callable[[], Exception] | None = None) -> _Op:
+    def direct() -> None:
+        model.delete(condition=cond, add_version_condition=False)
+
+    return _Op(lambda tx: tx.delete(model, condition=cond), direct, refused or (lambda: Conflict(what)), _DELETE)
+
+
+def _template_ops(changes: Changes) -> list[_Op]:
+    """Templates put on their version, deleted on it; a name claimed only while no template
+    holds it (NameTaken), released only by the template holding it."""
+    ops = [
+        _put("template", _template_model(t), _version_condition(TemplateModel, expected))
+        for t, expected in changes.templates
+    ]
+    ops += [
+        _delete(
+            "template",
+            TemplateModel(t.contract_id, template_item_key(t.template_id)),
+            TemplateModel.version == t.version,
+        )
+        for t in changes.deleted_templates
+    ]
+    for claim in changes.name_claims:
+        put = _put("name", _claim_model(claim), TemplateModel.item_key.does_not_exist())
+        ops.append(_Op(put.add, put.direct, NameTaken))
+    ops += [
+        _delete("name", _claim_model(claim), TemplateModel.template_id == claim.template_id)
+        for claim in changes.released_names
+    ]
+    return ops
+
+
+def _claim_model(claim: NameClaim) -> TemplateModel:
+    return TemplateModel(claim.contract_id, name_item_key(claim.name_key), template_id=claim.template_id)
+
+
+def _template_model(t: Template) -> TemplateModel:
+    return TemplateModel(
+        t.contract_id,
+        template_item_key(t.template_id),
+        template_id=t.template_id,
+        version=t.version,
+        name=t.name,
+        subject=t.subject,
+        body=t.body,
+        follow_up_body=t.follow_up_body,
+        author_id=t.author_id,
+        updated_at=codec.iso(t.updated_at),
+    )
+
+
+def _template_from(m: TemplateModel) -> Template:
+    updated = codec.parse(m.updated_at)
+    assert updated is not None and m.name is not None and m.subject is not None and m.body is not None
+    assert m.author_id is not None and m.version is not None
+    return Template(
+        template_id=m.template_id,
+        contract_id=m.contract_id,
+        name=m.name,
+        subject=m.subject,
+        body=m.body,
+        follow_up_body=m.follow_up_body,
+        author_id=m.author_id,
+        updated_at=updated,
+        version=int(m.version),
+    )
+
+
+def _by_name(t: Template) -> tuple[str, str]:
+    return rules.template_name_key(t.name), t.template_id
+
+
+def _batch_model(b: Batch) -> BatchModel:
+    return BatchModel(
+        b.batch_id,
+        version=b.version,
+        recruiter_id=b.recruiter_id,
+        contract_id=b.contract_id,
+        document=codec.batch_to_document(b),
+    )
 
 
 def cohort_key(cohort: Cohort) -> str:
@@ -471,7 +620,7 @@ def _cohort_op(change: CohortChange, cond: Condition | None = None) -> _Op:
     def direct() -> None:
         item.update(actions=actions, condition=cond, add_version_condition=False)
 
-    return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: Conflict("report"))
+    return _Op(lambda tx: tx.update(item, actions=actions, condition=cond), direct, lambda: Conflict("report"), _UPDATE)
 
 
 def _cohort_from(m: ReportModel) -> CohortFigures:
@@ -496,6 +645,18 @@ def _contract_model(c: Contract) -> ContractModel:
         reschedule_on_daily_limit=c.reschedule_on_daily_limit,
         reschedule_changed_by=c.reschedule_changed_by,
         reschedule_changed_at=codec.iso(c.reschedule_changed_at),
+    )
+
+
+def _candidate_from(m: CandidateModel) -> Candidate:
+    return Candidate(
+        m.candidate_id,
+        m.name,
+        bool(m.deleted),
+        int(m.version),
+        first_name=m.first_name,
+        last_name=m.last_name,
+        time_zone=m.time_zone,
     )
 
 
@@ -626,7 +787,7 @@ def _mapped_errors(ops: list[_Op] | None = None) -> Iterator[None]:
         if _transient(codes, cause):
             raise TransientStoreError(str(codes)) from exc
         raise
-    except (PutError, UpdateError) as exc:
+    except (PutError, UpdateError, DeleteError) as exc:
         cause = _cause_code(exc)
         if cause in CONDITION_FAILED:
             raise refused(0) from exc

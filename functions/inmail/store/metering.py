@@ -4,6 +4,7 @@ DynamoDB as on moto: requests per operation, items read, items written, time in 
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from collections import Counter
@@ -57,6 +58,9 @@ class RequestMeter(DynamoDBHooks):
     requests: Counter[str] = field(default_factory=Counter)
     items_read: Counter[str] = field(default_factory=Counter)
     items_written: int = 0
+    # Write capacity units as DynamoDB bills them, from the items in each request (see
+    # write_units): what a write costs on demand, in units of 1 KB.
+    write_units: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def reset(self) -> None:
@@ -64,19 +68,23 @@ class RequestMeter(DynamoDBHooks):
             self.requests.clear()
             self.items_read.clear()
             self.items_written = 0
+            self.write_units = 0
 
     def _before(self, **event: Any) -> None:
         name, params = event["model"].name, event["params"]
         written = WRITE_OPERATIONS.get(name, 0)
-        if name in ("TransactWriteItems", "BatchWriteItem"):
+        units = 0
+        if name in WRITE_OPERATIONS or name in ("TransactWriteItems", "BatchWriteItem"):
             request = _api_params(params)
+            units = write_units(name, request)
             if name == "TransactWriteItems":
                 written = sum(1 for item in request.get("TransactItems", []) if "ConditionCheck" not in item)
-            else:
+            elif name == "BatchWriteItem":
                 written = sum(len(v) for v in request.get("RequestItems", {}).values())
         with self._lock:
             self.requests[name] += 1
             self.items_written += written
+            self.write_units += units
 
     def _after(self, **event: Any) -> None:
         name, parsed = event["model"].name, event["parsed"]
@@ -98,6 +106,54 @@ class RequestMeter(DynamoDBHooks):
     @property
     def total_read(self) -> int:
         return sum(self.items_read.values())
+
+
+def item_size(item: dict[str, Any]) -> int:
+    """An item's size as DynamoDB counts it: each attribute's name plus its value (strings
+    in UTF-8 bytes, numbers about one byte per two digits, a list or map 3 bytes plus its
+    elements)."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict[str, Any]) -> int:
+    ((kind, raw),) = value.items()
+    if kind == "S":
+        return len(str(raw).encode())
+    if kind == "N":
+        return (len(str(raw).lstrip("-").replace(".", "")) + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + item_size(raw)
+    if kind == "L":
+        return 3 + sum(1 + _value_size(v) for v in raw)
+    return len(json.dumps(raw).encode())
+
+
+def write_units(operation: str, request: dict[str, Any]) -> int:
+    """Write capacity units a request consumes: 1 per KB of each item written, rounded up
+    per item, twice that inside a transaction (prepare and commit), where a condition check
+    is billed like a write of the item it checks. An update, a delete or a check is billed
+    on the item as stored, which the request does not carry: counted from what it sends, at
+    least 1 (counters, contracts, seats and candidates are well under 1 KB)."""
+    if operation == "TransactWriteItems":
+        ops = [next(iter(item.items())) for item in request.get("TransactItems", [])]
+        return 2 * sum(_units(kind, op) for kind, op in ops)
+    if operation == "BatchWriteItem":
+        return sum(
+            _units("Put" if "PutRequest" in r else "Delete", r.get("PutRequest") or r.get("DeleteRequest") or {})
+            for requests in request.get("RequestItems", {}).values()
+            for r in requests
+        )
+    return _units({"PutItem": "Put", "UpdateItem": "Update", "DeleteItem": "Delete"}[operation], request)
+
+
+def _units(kind: str, op: dict[str, Any]) -> int:
+    if kind == "Put":
+        size = item_size(op.get("Item", {}))
+    else:
+        size = item_size(op.get("Key", {})) + item_size(op.get("ExpressionAttributeValues", {}))
+    return max(1, math.ceil(size / 1024))
 
 
 def _api_params(params: dict[str, Any]) -> dict[str, Any]:

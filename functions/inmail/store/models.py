@@ -263,6 +263,42 @@ class ReportModel(_Base):
     by_recruiter = _ReportByRecruiter()
 
 
+class TemplateModel(_Base):
+    """R92: a contract's templates and the claims on their names, in the contract's
+    partition: every read names the caller's contract, so another contract's template is
+    never found. Items: `template#<id>` (the template) and `name#<digest of the name's
+    key>` (held by one template at a time; a digest, as a casefolded name can outgrow the
+    sort key's 1 KB)."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-templates"
+
+    contract_id = UnicodeAttribute(hash_key=True)
+    item_key = UnicodeAttribute(range_key=True)
+    template_id = UnicodeAttribute()
+    version = NumberAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    follow_up_body = UnicodeAttribute(null=True)
+    author_id = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+
+
+class BatchModel(_Base):
+    """R90: a keyed sendInMails, so a retry continues it and returns the same results."""
+
+    class Meta(_Base.Meta):
+        table_name = "inmail-batches"
+
+    batch_id = UnicodeAttribute(hash_key=True)
+    version = NumberAttribute()
+    recruiter_id = UnicodeAttribute()
+    contract_id = UnicodeAttribute()
+    # The request's fingerprint, texts, timing and recorded refusals, as JSON.
+    document = UnicodeAttribute()
+
+
 ALL_MODELS: tuple[type[Model], ...] = (
     ContractModel,
     SeatModel,
@@ -271,6 +307,8 @@ ALL_MODELS: tuple[type[Model], ...] = (
     LedgerModel,
     CounterModel,
     ReportModel,
+    TemplateModel,
+    BatchModel,
 )
 
 TABLE_SETTINGS = {
@@ -281,6 +319,8 @@ TABLE_SETTINGS = {
     LedgerModel: "ledger_table",
     CounterModel: "counters_table",
     ReportModel: "report_table",
+    TemplateModel: "templates_table",
+    BatchModel: "batches_table",
 }
 
 

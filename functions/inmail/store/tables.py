@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import Settings
-from .models import ALL_MODELS, CounterModel, configure
+from .models import ALL_MODELS, TABLE_SETTINGS, CounterModel, configure
 
 
 def ensure_tables(settings: Settings) -> None:
@@ -27,15 +27,7 @@ def ensure_tables(settings: Settings) -> None:
 
 
 def table_names(settings: Settings) -> list[str]:
-    return [
-        settings.contracts_table,
-        settings.seats_table,
-        settings.candidates_table,
-        settings.threads_table,
-        settings.ledger_table,
-        settings.counters_table,
-        settings.report_table,
-    ]
+    return [getattr(settings, attr) for attr in TABLE_SETTINGS.values()]
 
 
 def _add_missing_indexes(model: Any) -> None:
