@@ -13,6 +13,7 @@ import logging
 import socket
 import sys
 import threading
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -447,6 +448,157 @@ def test_requests_for_other_services_still_reach_moto() -> None:
             aws_secret_access_key="t",
         )
         assert streams.list_streams()["Streams"] == []
+
+
+# ---- responses: the same JSON as moto's serializer -----------------------------------------
+
+
+@contextmanager
+def both_serializers() -> Iterator[Counter[str]]:
+    """Every DynamoDB response written twice: by the engine's serializer and by moto's own;
+    they must agree (status, headers, JSON). Yields how many attribute values of each type
+    took the short cut."""
+    from moto.core import serialize
+    from moto.core.responses import BaseResponse
+    from moto.dynamodb.responses import DynamoHandler
+
+    assert moto_internals.install() is None
+    ours = serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"]["json"]
+    shortcuts: Counter[str] = Counter()
+    mismatches: list[Any] = []
+
+    class Counting(ours):  # type: ignore[misc, valid-type]
+        def _serialize_type_structure(self, serialized: Any, value: Any, shape: Any, key: str) -> None:
+            if key and shape.name == "AttributeValue" and moto_internals.plain_attribute(value):
+                shortcuts[next(iter(value))] += 1
+            super()._serialize_type_structure(serialized, value, shape, key)
+
+    def checking(handler: Any, action_result: Any) -> Any:
+        serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"]["json"] = Counting
+        fast = BaseResponse.serialized(handler, action_result)
+        serialize.SERVICE_SPECIFIC_SERIALIZERS.pop("dynamodb")
+        own = BaseResponse.serialized(handler, action_result)
+        serialize.SERVICE_SPECIFIC_SERIALIZERS["dynamodb"] = {"json": ours}
+        if (fast[0], fast[1], json.loads(fast[2])) != (own[0], own[1], json.loads(own[2])):
+            mismatches.append((handler._get_action(), fast, own))
+        return fast
+
+    DynamoHandler.serialized = checking  # type: ignore[method-assign]
+    try:
+        yield shortcuts
+    finally:
+        del DynamoHandler.serialized
+    assert mismatches == []
+
+
+ATTRIBUTE = st.recursive(
+    st.one_of(
+        st.builds(lambda s: {"S": s}, st.text(min_size=1, max_size=8)),
+        st.builds(lambda n: {"N": str(n)}, st.integers(-(10**6), 10**6) | st.sampled_from(["1.5", "-0.25", "1E+3"])),
+        st.builds(lambda b: {"B": b}, st.binary(min_size=1, max_size=8)),
+        st.builds(lambda b: {"BOOL": b}, st.booleans()),
+        st.just({"NULL": True}),
+        st.builds(lambda xs: {"SS": sorted(xs)}, st.sets(st.text(min_size=1, max_size=4), min_size=1, max_size=3)),
+        st.builds(lambda xs: {"NS": sorted(map(str, xs))}, st.sets(st.integers(0, 99), min_size=1, max_size=3)),
+    ),
+    lambda children: st.one_of(
+        st.builds(lambda xs: {"L": xs}, st.lists(children, max_size=3)),
+        st.builds(lambda m: {"M": m}, st.dictionaries(st.sampled_from("abcd"), children, max_size=3)),
+    ),
+    max_leaves=6,
+)
+ITEMS = st.lists(
+    st.dictionaries(st.sampled_from(["s", "n", "b", "t", "x", "deep"]), ATTRIBUTE, max_size=4), min_size=1, max_size=5
+)
+
+
+def test_responses_are_the_json_moto_own_serializer_writes() -> None:
+    """Items of every attribute type (binary, sets, nested lists and maps, NULL, BOOL,
+    numbers) through every item operation: the engine writes the JSON moto's serializer
+    writes (binary values are left to moto, which base64-encodes them)."""
+
+    @settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+    @given(items=ITEMS)
+    def check(db: Any, items: list[dict[str, Any]]) -> None:
+        keys = [{"k": {"S": f"i{n}"}} for n in range(len(items))]
+        for key, attrs in zip(keys, items, strict=True):
+            db.put_item(TableName="t", Item={**attrs, **key})
+            db.get_item(TableName="t", Key=key)
+            db.update_item(
+                TableName="t", Key=key, UpdateExpression="SET z = :z", ExpressionAttributeValues={":z": {"N": "1"}},
+                ReturnValues="ALL_NEW",
+            )  # fmt: skip
+        db.batch_get_item(RequestItems={"t": {"Keys": keys}})
+        db.transact_get_items(TransactItems=[{"Get": {"TableName": "t", "Key": key}} for key in keys])
+        db.scan(TableName="t")
+        db.query(TableName="t", KeyConditionExpression="k = :k", ExpressionAttributeValues={":k": keys[0]["k"]})
+        db.transact_write_items(TransactItems=[increment("t", "counter")])
+        db.batch_write_item(RequestItems={"t": [{"DeleteRequest": {"Key": key}} for key in keys[1:]] or [
+            {"PutRequest": {"Item": {"k": {"S": "spare"}}}}]})  # fmt: skip
+        db.delete_item(TableName="t", Key=keys[0], ReturnValues="ALL_OLD")
+
+    with running_engine() as engine, both_serializers() as shortcuts:
+        db = client(engine)
+        make_table(db, "t")
+        check(db)
+    assert set(shortcuts) == {"S", "N", "BOOL", "NULL", "SS", "NS", "L", "M"}, shortcuts
+
+
+def test_the_app_reads_the_responses_moto_own_serializer_writes(tmp_path: Path) -> None:
+    """The app's own requests (sends with follow-ups, schedules, cancels, replies, every
+    listing, a sweep): each DynamoDB response as moto's serializer would write it."""
+    from datetime import UTC, datetime, timedelta
+
+    from inmail.api.auth import issue_local_token, load_or_create_secret
+    from inmail.api.http import GraphQLHttp, HttpRequest
+    from inmail.local.cli import SECRET_FILE, _local_settings
+    from inmail.services.sweep import run_sweep
+    from inmail.store.tables import ensure_tables
+    from inmail.wiring import build_deps
+    from support import operation as op
+
+    with running_engine() as engine, both_serializers() as shortcuts:
+        settings = _local_settings(engine.endpoint, tmp_path)
+        ensure_tables(settings)
+        deps = build_deps(settings)
+        api = GraphQLHttp(deps, settings)
+        secret = load_or_create_secret(tmp_path / SECRET_FILE)
+
+        def call(name: str, variables: dict[str, Any], sub: str, *roles: str, contract: str | None = None) -> Any:
+            bearer = issue_local_token(secret, sub, list(roles), contract, timedelta(hours=1))
+            body = json.dumps({"query": op(name), "variables": variables}).encode()
+            headers = {"content-type": "application/json", "authorization": f"Bearer {bearer}"}
+            request = HttpRequest(method="POST", path="/graphql", headers=headers, body=body, query={})
+            response = json.loads(api.handle(request).body)
+            assert not response.get("errors"), response
+            return response["data"]
+
+        contract = {"id": "c", "name": "C", "monthlyCredits": 100, "maxDailyLimit": 50}
+        call("CreateContract", {"input": contract}, "ops", "OPERATOR")
+        call("AddSeat", {"input": {"contractId": "c", "recruiterId": "r", "admin": True}}, "ops", "OPERATOR")
+        for k in ("k0", "k1"):
+            call("UpsertCandidate", {"input": {"candidateId": k, "name": k}}, "ops", "OPERATOR")
+        me = ("r", "RECRUITER", "CONTRACT_ADMIN")
+        threads = []
+        for i in range(6):
+            follow_up = {"body": "again", "delayDays": 3} if i % 2 else None
+            send = {"candidateId": f"k{i % 2}", "subject": "s", "body": f"b{i}", "followUp": follow_up}
+            threads.append(call("SendInMail", {"input": send}, *me, contract="c")["sendInMail"]["thread"]["id"])
+        call("ScheduleFollowUp", {"input": {"threadId": threads[0], "body": "x", "delayDays": 4}}, *me, contract="c")
+        call("CancelFollowUp", {"input": {"threadId": threads[1]}}, *me, contract="c")
+        call("ReplyToInMail", {"input": {"threadId": threads[2], "body": "yes"}}, "k0", "CANDIDATE")
+        for name, variables in (
+            ("AwaitingReply", {"first": 10}),
+            ("SentThreads", {"first": 10, "allRecruiters": True}),
+            ("CreditLedger", {"first": 50}),
+            ("Contract", {}),
+            ("Viewer", {}),
+            ("Thread", {"id": threads[3]}),
+        ):
+            call(name, variables, *me, contract="c")
+        call("Inbox", {"first": 10}, "k1", "CANDIDATE")
+        run_sweep(deps, datetime.now(UTC) + timedelta(days=5), "sweep")
+    assert {"S", "N", "BOOL"} <= set(shortcuts), shortcuts
 
 
 # ---- snapshots -----------------------------------------------------------------------------

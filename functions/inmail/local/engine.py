@@ -9,6 +9,7 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -186,6 +187,7 @@ class Snapshots:
         self._client = _client(settings)
         self._engine = engine
         self._gate = engine.gate if engine is not None else None
+        self.last_held_seconds = 0.0
         if self._gate is not None:
             self._client.meta.events.register_first("before-send.dynamodb", self._mark)
 
@@ -208,8 +210,10 @@ class Snapshots:
         # all (scanned one after another under writes, a refund could be in the counter and
         # not yet in the ledger). Everything acknowledged before `taken_at` is in it.
         with self._consistent():
+            held_from = time.perf_counter()
             taken_at = datetime.now(UTC).isoformat()
             tables = self._read_tables()
+            self.last_held_seconds = time.perf_counter() - held_from  # requests waited this long
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
