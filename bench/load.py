@@ -1018,12 +1018,16 @@ def seed_items(store: Any, settings: Any, template: Any, first: int, last: int) 
     return items
 
 
+PROBED = ("patched", "unpatched", "empty")  # "empty": patched, never seeded (the control)
+
+
 def probe(args: argparse.Namespace, at_size: Any = None) -> dict[str, Any]:
     """Send latency (sendInMail with a follow-up, one client) after seeding the threads and
-    ledger tables to each size, on the patched engine and on moto as it ships, side by side:
-    two servers seeded alike, their sends alternated (A B, B A, ...) so that what else runs
-    on the machine weighs on both. Periodic snapshots are off (measured on their own).
-    `at_size(size, items)` is called with each size's new items once it is measured."""
+    ledger tables to each size, on the patched engine and on moto as it ships, side by side
+    with a third server that is never seeded (the p50 at 0 threads, measured in the same
+    minutes): sends rotate across the three (A B C, B C A, ...), so what else runs on the
+    machine weighs on all. Periodic snapshots are off (measured on their own). `at_size(size,
+    items)` is called with each size's new items once it is measured."""
     from dataclasses import replace
 
     from inmail.config import Settings
@@ -1034,12 +1038,12 @@ def probe(args: argparse.Namespace, at_size: Any = None) -> dict[str, Any]:
     quiet = ("--snapshot-every", "86400")
     with contextlib.ExitStack() as stack:
         targets = {}
-        for engine in ENGINES:
-            workdir = Path(tempfile.mkdtemp(prefix=f"inmail-probe-{engine}-"))
+        for name in PROBED:
+            workdir = Path(tempfile.mkdtemp(prefix=f"inmail-probe-{name}-"))
             stack.callback(shutil.rmtree, workdir, ignore_errors=True)
-            target = start_server(workdir, engine, quiet)
+            target = start_server(workdir, "unpatched" if name == "unpatched" else "patched", quiet)
             stack.callback(target.stop)
-            targets[engine] = ProbeTarget(target)
+            targets[name] = ProbeTarget(target)
         first = targets["patched"]
         first_send = {"input": {"candidateId": "pk0", "subject": "s", "body": "b"}}
         data = first.api.call("seed", operation("SendInMail"), first_send, first.seed_bearer)
@@ -1053,21 +1057,23 @@ def probe(args: argparse.Namespace, at_size: Any = None) -> dict[str, Any]:
         seeded = 0
         for size in sizes:
             items = seed_items(store, settings, template, seeded, size)
-            for target in targets.values():
-                write_items(target.db, items)
+            for name in ("patched", "unpatched"):
+                write_items(targets[name].db, items)
             seeded = max(seeded, size)
-            latencies: dict[str, list[float]] = {engine: [] for engine in ENGINES}
-            for engine in ENGINES:
-                targets[engine].send(f"warm-{size}")  # a first send after seeding is not the measure
+            latencies: dict[str, list[float]] = {name: [] for name in PROBED}
+            for name in PROBED:
+                targets[name].send(f"warm-{size}")  # a first send after seeding is not the measure
             for i in range(args.probe_sends):
-                for engine in ENGINES if i % 2 == 0 else reversed(ENGINES):
-                    latencies[engine].append(targets[engine].send(f"b{size}-{i}"))
+                for name in PROBED[i % 3 :] + PROBED[: i % 3]:
+                    latencies[name].append(targets[name].send(f"b{size}-{i}"))
             row: dict[str, Any] = {"threads": size, "sends": args.probe_sends}
-            for engine in ENGINES:
-                row[engine] = {
-                    "p50_ms": round(percentile(latencies[engine], 0.5) * 1000, 1),
-                    "p95_ms": round(percentile(latencies[engine], 0.95) * 1000, 1),
+            for name in PROBED:
+                row[name] = {
+                    "p50_ms": round(percentile(latencies[name], 0.5) * 1000, 1),
+                    "p95_ms": round(percentile(latencies[name], 0.95) * 1000, 1),
                 }
+            empty = row["empty"]["p50_ms"]
+            row["p50_over_empty"] = {name: round(row[name]["p50_ms"] / empty, 2) for name in ("patched", "unpatched")}
             row["unpatched_over_patched_p50"] = round(row["unpatched"]["p50_ms"] / row["patched"]["p50_ms"], 2)
             rows.append(row)
             if at_size is not None:
@@ -1075,15 +1081,17 @@ def probe(args: argparse.Namespace, at_size: Any = None) -> dict[str, Any]:
             patched, unpatched = row["patched"], row["unpatched"]
             print(
                 f"  {size:>6} threads: sendInMail+followUp p50 / p95 patched {patched['p50_ms']} / "
-                f"{patched['p95_ms']} ms, unpatched {unpatched['p50_ms']} / {unpatched['p95_ms']} ms",
+                f"{patched['p95_ms']} ms ({row['p50_over_empty']['patched']}x the empty server's "
+                f"{empty} ms), unpatched {unpatched['p50_ms']} / {unpatched['p95_ms']} ms",
                 flush=True,
             )
         for target in targets.values():
             target.api.close()
-    base = {engine: rows[0][engine]["p50_ms"] for engine in ENGINES} if rows and rows[0]["threads"] == 0 else None
-    if base is not None:
+    if rows and rows[0]["threads"] == 0:
         for row in rows:
-            row["p50_over_empty"] = {engine: round(row[engine]["p50_ms"] / base[engine], 2) for engine in ENGINES}
+            row["p50_over_first"] = {
+                name: round(row[name]["p50_ms"] / rows[0][name]["p50_ms"], 2) for name in ("patched", "unpatched")
+            }
     return {"probe": rows, "generated_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
@@ -1107,7 +1115,7 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--probe", default=None, help="comma-separated table sizes: send latency at each, patched and unpatched"
     )
-    parser.add_argument("--probe-sends", type=int, default=15)
+    parser.add_argument("--probe-sends", type=int, default=24, help="sends per server at each size")
     return parser
 
 

@@ -3,7 +3,8 @@ its data grows, each figure beside the same measure on moto as it ships (the eng
 INMAIL_ENGINE_UNPATCHED=1), in the same run:
 
 - send latency: sendInMail with a follow-up, p50/p95, at 0, 1k, 5k and 20k threads (and a
-  CHARGE each in the ledger), two servers seeded alike, their sends alternated;
+  CHARGE each in the ledger), two servers seeded alike and a third never seeded (the p50 at 0
+  threads, in the same minutes), their sends rotated;
 - snapshots of those tables: how long requests wait (the gate held) and the whole save, and
   a restore of the largest (what a restart costs), in this process's own engine;
 - `make load` (20 clients x 75 operations with sweeps alongside, every audit check), on one
@@ -165,7 +166,7 @@ def load_pairs(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="0,1000,5000,20000", help="threads seeded before each probe")
-    parser.add_argument("--sends", type=int, default=15, help="probe sends per engine at each size")
+    parser.add_argument("--sends", type=int, default=24, help="probe sends per server at each size")
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--ops", type=int, default=75, help="load operations per client (make load's)")
     parser.add_argument("--rounds", type=int, default=1, help="load runs per engine, alternating which goes first")
@@ -209,13 +210,16 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def report(result: dict[str, Any]) -> str:
-    lines = ["", f"{'threads':>8} {'p50 / p95 ms patched':>22} {'unpatched':>18} {'x empty':>8} {'ratio':>6}"]
+    lines = [
+        "",
+        f"{'threads':>8} {'p50 / p95 ms patched':>22} {'unpatched':>18} {'empty':>16} {'x empty':>8} {'x first':>8}",
+    ]
     for row in result["probe"]:
-        p, u = row["patched"], row["unpatched"]
-        growth = row.get("p50_over_empty", {}).get("patched", "-")
+        p, u, e = row["patched"], row["unpatched"], row["empty"]
         lines.append(
             f"{row['threads']:>8} {p['p50_ms']:>12} / {p['p95_ms']:<7} {u['p50_ms']:>9} / {u['p95_ms']:<7} "
-            f"{growth:>8} {row['unpatched_over_patched_p50']:>5}x"
+            f"{e['p50_ms']:>7} / {e['p95_ms']:<7} {row['p50_over_empty']['patched']:>8} "
+            f"{row.get('p50_over_first', {}).get('patched', '-'):>8}"
         )
     for row in result["snapshots"]:
         lines.append(
