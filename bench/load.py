@@ -475,16 +475,17 @@ def run_sweep(target: Target, now: datetime, sweeps: Sweeps, label: str) -> dict
 def sweeper_loop(
     target: Target, start: datetime, every: float, stop: threading.Event, sweeps: Sweeps, operator: Any = None
 ) -> None:
-    """Sweeps with a clock 3, 4, 5... days ahead while the clients run; every third round
-    two at once with the same clock (they race for the same follow-ups: R30). Before each
-    round `operator(round)` may change something the sweeper checks (a restricted seat)."""
+    """Sweeps with a clock 3, 4, 5... days ahead while the clients run; every third round,
+    the first included, two at once with the same clock (they race for the same follow-ups:
+    R30). Before each round `operator(round)` may change something the sweeper checks (a
+    restricted seat)."""
     round_ = 0
     while not stop.wait(every):
         round_ += 1
         if operator is not None:
             operator(round_)
         now = start + timedelta(days=min(2 + round_, 27), minutes=round_)
-        if round_ % 3 == 0:
+        if round_ % 3 == 1:
             pair = [threading.Thread(target=run_sweep, args=(target, now, sweeps, f"pair-{round_}{x}")) for x in "ab"]
             for t in pair:
                 t.start()
@@ -755,10 +756,18 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         ]
         operator_api = Api(target.url, stats)
 
+        restricted: list[str] = []
+
         def restrict(round_: int) -> None:
             """Flag one recruiter per round and clear the one before (R22, R43): its sends are
-            refused and the sweeper fails its follow-ups, with the refund in the sweep's month."""
-            for rid, flag in ((f"r{(round_ - 1) % args.clients}", False), (f"r{round_ % args.clients}", True)):
+            refused and the sweeper fails its follow-ups, with the refund in the sweep's month.
+            One with a follow-up scheduled, so that there is one to fail even when the load is
+            over within a round or two."""
+            scheduled = [c.rid for c in clients if "scheduled" in c.mine.values() and c.rid not in restricted]
+            flagged = scheduled[round_ % len(scheduled)] if scheduled else f"r{round_ % args.clients}"
+            changes = [(restricted.pop(), False)] if restricted else []
+            restricted.append(flagged)
+            for rid, flag in [*changes, (flagged, True)]:
                 operator_api.call(
                     "setRecruiterRestricted",
                     operation("SetRecruiterRestricted"),
