@@ -17,7 +17,7 @@ but right).
   pass, where paging with Scan walks the table from its start for every page (quadratic in the
   table) and a restore through BatchWriteItem costs a request per 25 items.
 
-Neither is thread-safe, no more than moto: the engine's gate serialises them with every request.
+None of it is thread-safe, no more than moto: the engine's gate serialises it with every request.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from typing import Any
 
 MOTO_VERSION = "5.2.5"
 # sha256 of the source of every moto function below (`relied_on()`): a moto release that
-# changes how transactions apply, back up or restore, or how tables hold their items, changes it.
+# changes how transactions apply, back up or restore, how tables hold their items, how responses
+# are serialised or requests dispatched, changes it.
 SOURCE_DIGEST = "e0c7ec1257bdb70bd6bd19bc368466fd56072d1a1aeae2e3f893ada0922f9732"
 
 _skip_table_copies = threading.local()
@@ -40,7 +41,7 @@ _original_transact: Callable[..., None] | None = None
 
 
 def relied_on() -> list[Any]:
-    """The moto code the transaction patch and the export depend on, as it reads them."""
+    """The moto code these patches depend on, as it reads them."""
     from moto.core import responses, serialize
     from moto.dynamodb import responses as dynamodb_responses
     from moto.dynamodb.models import DynamoDBBackend, dynamo_type, table, utilities
@@ -111,8 +112,9 @@ def installed() -> bool:
 
 
 def install() -> str | None:
-    """Make TransactWriteItems back up items instead of tables. Returns why it could not
-    (moto is then left as it ships), or None once installed. Idempotent."""
+    """TransactWriteItems backing up items instead of tables, and DynamoDB's serializer.
+    Returns why it could not (moto is then left as it ships), or None once installed.
+    Idempotent; `uninstall()` puts moto back as it ships."""
     global _original_transact
     if _original_transact is not None:
         return None
