@@ -68,7 +68,8 @@ class SnapshotBench:
         load.write_items(self.db, items)
 
     def measure(self, size: int) -> dict[str, Any]:
-        row: dict[str, Any] = {"threads": size}
+        # what else ran on the machine as this size was measured (1-minute load average; 2 cores)
+        row: dict[str, Any] = {"threads": size, "load_average": _load_average()}
         for engine, patched in (("patched", True), ("unpatched", False)):
             self.engine.patched = patched  # which way Snapshots reads the tables
             start, cpu = time.perf_counter(), time.process_time()
@@ -136,7 +137,7 @@ def load_pairs(args: argparse.Namespace) -> dict[str, Any]:
                 "ledger_entries": result["audit"]["ledger_entries"],
                 "p50_ms": {op: s["p50_ms"] for op, s in result["operations"].items()},
                 # what else ran on the machine (1-minute load average as the run ended; 2 cores)
-                "load_average": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
+                "load_average": _load_average(),
             }
             runs.append(run)
             print(
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS / "local_stack.json")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    load_average_at_start = _load_average()
     snapshots = SnapshotBench()
     try:
 
@@ -197,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
             "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "load_average_at_start": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+            "load_average_at_start": load_average_at_start,
             "command": "python -m bench.local_stack " + " ".join(sys.argv[1:] if argv is None else argv),
         },
         "probe": probe["probe"],
@@ -212,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(report(result))
     return 0
+
+
+def _load_average() -> float | None:
+    return round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None
 
 
 def report(result: dict[str, Any]) -> str:
