@@ -268,15 +268,20 @@ def test_r04_a_transaction_copies_no_table(monkeypatch: pytest.MonkeyPatch) -> N
 
 @pytest.fixture(autouse=True)
 def _fresh_moto() -> Iterator[None]:
-    """The engine serves moto's process-wide backends: each test starts from no tables."""
+    """The engine serves moto's process-wide backends: each test starts from no tables, and
+    leaves moto patched or not as it found it (later tests of this worker use moto too)."""
     from moto.core.base_backend import BackendDict
     from moto.dynamodb.models import dynamodb_backends
 
     assert isinstance(dynamodb_backends, BackendDict)
+    was_installed = moto_internals.installed()
     dynamodb_backends.reset()
     yield
     dynamodb_backends.reset()
-    moto_internals.install()
+    if was_installed:
+        moto_internals.install()
+    else:
+        moto_internals.uninstall()
 
 
 @contextmanager
@@ -627,9 +632,12 @@ def test_a_snapshot_holds_what_scan_reads_and_restores_it(tmp_path: Path) -> Non
             "m": {"M": {"deep": {"L": [{"BOOL": True}]}}},
         }
         for name in table_names(settings):
-            key = db.describe_table(TableName=name)["Table"]["KeySchema"][0]["AttributeName"]
+            described = db.describe_table(TableName=name)["Table"]
+            types = {a["AttributeName"]: a["AttributeType"] for a in described["AttributeDefinitions"]}
+            keys = [k["AttributeName"] for k in described["KeySchema"]]  # a hash key, and a range key on some
             for i in range(130):  # ~1.2 MB a table: Scan reads it in two pages
-                db.put_item(TableName=name, Item={key: {"S": f"{name}-{i:03d}"}, **varied, "pad": {"S": "p" * 9000}})
+                key = {k: {"S": f"{name}-{i:03d}"} if types[k] == "S" else {types[k]: str(i)} for k in keys}
+                db.put_item(TableName=name, Item={**varied, **key, "pad": {"S": "p" * 9000}})
         scanned = {name: scan(db, name) for name in table_names(settings)}
         snapshots = Snapshots(settings, tmp_path, engine)
         assert snapshots.save() == sum(len(items) for items in scanned.values())
