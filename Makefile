@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.install-stamp
 
-.PHONY: install run test test-fast test-slow lint unit rules integration contract bench bench-check fuzz load fmt clean tools requirements operations playground-assets browser package
+.PHONY: install run test test-fast test-slow lint unit rules integration contract bench bench-check bench-local fuzz load fmt clean tools requirements operations playground-assets browser package
 
 install: $(STAMP)
 
@@ -127,6 +127,14 @@ operations: install
 bench: install
 	@scripts/system_packages.sh valgrind
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The local stack as its data grows (docs/performance.md): sendInMail p50/p95 at 0, 1k, 5k and
+# 20k threads, snapshots of those tables, and `make load`, each beside the same measure on moto
+# as it ships (INMAIL_ENGINE_UNPATCHED=1) in the same run. Writes bench/results/local_stack.json.
+# About 15 minutes on 2 busy cores (moto as shipped is the slow part); BENCH_LOCAL_ARGS=--rounds 3
+# for medians of three load runs per engine (about 40 minutes).
+bench-local: install
+	$(BIN)/python -m bench.local_stack $(BENCH_LOCAL_ARGS)
 
 # Fails (exit 1) when a figure in bench/results/ breaks its budget; runs no benchmark.
 bench-check:

@@ -61,6 +61,12 @@ PRIMED_OVER_WARM = 3.0  # with SnapStart: the first sendInMail after a restore /
 # seats; its requests by the pages those items fill (1 MB, some 3,000 items, a page).
 REPORT_ITEMS_PER_PAGE = 3_000
 REPORT_TABLES = frozenset({"inmail-report", "inmail-seats"})
+# The local stack as its data grows (bench/results/local_stack.json, `make bench-local`):
+# sendInMail p50 at 5k / 20k threads over its p50 with none, the snapshot of 20k threads,
+# and `make load` at least 5 times the 8.7 requests/s it ran at before (every check held).
+P50_GROWTH = {5_000: 1.5, 20_000: 2.0}
+SNAPSHOT_SECONDS = (20_000, 2.0)
+LOAD_REQUESTS_PER_S = 5 * 8.7
 
 
 @dataclass(frozen=True)
@@ -231,12 +237,55 @@ def report_budgets(results: Path) -> list[Verdict]:
     return out
 
 
+def local_stack_budgets(results: Path) -> list[Verdict]:
+    data = _load(results, "local_stack")
+    out = []
+    probe = {row["threads"]: row for row in data["probe"]}
+    for threads, budget in P50_GROWTH.items():
+        # Against the server never seeded, whose sends were interleaved with these.
+        row = probe[threads]
+        p50, empty = row["patched"]["p50_ms"], row["empty"]["p50_ms"]
+        out.append(
+            Verdict(
+                f"local stack: sendInMail p50 at {threads} threads / at 0",
+                f"{p50 / empty:.2f}x ({p50:g} / {empty:g} ms; moto as shipped {row['unpatched']['p50_ms']:g} ms)",
+                f"<= {budget:g}x",
+                _status(p50 / empty <= budget),
+            )
+        )
+    threads, budget = SNAPSHOT_SECONDS
+    snapshot = next(row for row in data["snapshots"] if row["threads"] == threads)["patched"]
+    out.append(
+        Verdict(
+            f"local stack: snapshot of {threads} threads",
+            f"{snapshot['save_s']:g} s (requests wait {snapshot['requests_wait_s']:g} s)",
+            f"< {budget:g} s",
+            _status(snapshot["save_s"] < budget),
+        )
+    )
+    load = data["load"]
+    patched = [run for run in load["runs"] if run["engine"] == "patched"]
+    rate = load["median_requests_per_s"]["patched"]
+    held = bool(patched) and all(run["checks_held"] for run in patched)
+    out.append(
+        Verdict(
+            f"local stack: make load ({load['clients']} clients x {load['ops_per_client']} operations)",
+            f"{rate:g} requests/s, checks {'held' if held else 'BROKEN'} "
+            f"({load['ratio_of_medians']:g}x moto as shipped, same run)",
+            f">= {LOAD_REQUESTS_PER_S:g} requests/s, every check held",
+            _status(rate >= LOAD_REQUESTS_PER_S and held),
+        )
+    )
+    return out
+
+
 CHECKS: tuple[Callable[[Path], list[Verdict]], ...] = (
     sweep_budgets,
     api_budgets,
     bulk_budgets,
     report_budgets,
     cold_start_budgets,
+    local_stack_budgets,
 )
 
 
@@ -245,7 +294,7 @@ def verdicts(results: Path) -> list[Verdict]:
     for check in CHECKS:
         try:
             out += check(results)
-        except (FileNotFoundError, KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        except (FileNotFoundError, KeyError, StopIteration, TypeError, ValueError, ZeroDivisionError) as exc:
             out.append(Verdict(check.__name__, f"unreadable: {exc!r}", "-", FAIL))
     return out
 

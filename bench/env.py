@@ -3,8 +3,8 @@ and a timer of DynamoDB calls. Nothing here is used by functions/."""
 
 from __future__ import annotations
 
-import copy
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -30,61 +30,21 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.pop("AWS_ENDPOINT_URL_DYNAMODB", None)
 
 
-class _NoTableCopy:
-    """moto's TransactWriteItems deep-copies every table a transaction touches, as a backup
-    for rollback: with 100k threads that is seconds per delivery. This stands in for the
-    `copy` module inside moto's backend: tables are not copied (the items a transaction
-    touches are backed up by _item_level_rollback instead), everything else is."""
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(copy, name)
-
-    @staticmethod
-    def deepcopy(obj: Any, memo: Any = None) -> Any:
-        from moto.dynamodb.models.table import Table
-
-        return obj if isinstance(obj, Table) else copy.deepcopy(obj, memo)
-
-
 _patched = False
 
 
 def patch_moto() -> None:
-    """Make moto's TransactWriteItems cost what the transaction touches (same results:
-    a cancelled transaction leaves every item as it was), and serialise requests so that
-    each is atomic as on DynamoDB."""
+    """Make moto's TransactWriteItems cost what the transaction touches, as the embedded
+    engine does (inmail.local.moto_internals: same results, a backup of the items instead
+    of the tables), and serialise requests so that each is atomic as on DynamoDB."""
     global _patched
     if _patched:
         return
-    import moto.dynamodb.models as backend_module
-    from moto.dynamodb.models.dynamo_type import DynamoType
+    from inmail.local import moto_internals
 
-    backend_module.copy = _NoTableCopy()  # type: ignore[assignment]
-    original_tx = backend_module.DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        backup: list[tuple[Any, Any, Any]] = []
-        for item in transact_items:
-            op_type, op = next(iter(item.items()))
-            table = self.tables.get(op.get("TableName"))
-            if table is None or op_type == "ConditionCheck" or table.range_key_attr is not None:
-                continue
-            key = op["Item"] if op_type == "Put" else op["Key"]
-            hash_value = DynamoType(key[table.hash_key_attr])
-            current = table.items.get(hash_value)  # .get: the defaultdict must not grow
-            backup.append((table, hash_value, copy.deepcopy(current)))
-        try:
-            original_tx(self, transact_items)
-        except Exception:
-            for table, hash_value, old in reversed(backup):
-                if old is None:
-                    table.items.pop(hash_value, None)
-                else:
-                    table.items[hash_value] = old
-            raise
-
-    backend_module.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-
+    refused = moto_internals.install()
+    if refused is not None:
+        print(f"bench: {refused}; transactions copy whole tables (slow with big tables)", file=sys.stderr)
     serialize_moto_requests()
     _patched = True
 

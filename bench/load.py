@@ -16,7 +16,8 @@ and writes bench/results/load.json. Exit 1 when a check fails.
 
     .venv/bin/python -m bench.load                     # make load: 20 clients x 150 ops
     .venv/bin/python -m bench.load --clients 8 --ops 30
-    .venv/bin/python -m bench.load --probe 0,1000,5000  # send latency vs table size
+    .venv/bin/python -m bench.load --engine unpatched   # the same on moto as it ships
+    .venv/bin/python -m bench.load --probe 0,1000,5000  # send latency vs table size, both engines
 
 Only loopback traffic; everything it starts is stopped (the server's whole process group).
 """
@@ -128,16 +129,25 @@ class Target:
         return self.log_path.read_text(errors="replace")[-4000:]
 
 
-def start_server(workdir: Path) -> Target:
+ENGINES = ("patched", "unpatched")  # the embedded engine as `inmail serve` runs it, and moto as it ships
+
+
+def start_server(workdir: Path, engine: str = "patched", extra: tuple[str, ...] = ()) -> Target:
+    from inmail.local.engine import UNPATCHED_ENV
+
     port, dport = free_port(), free_port()
     data_dir = workdir / "data"
     log_path = workdir / "serve.log"
     args = ["serve", "--no-sweeper", "--port", str(port), "--dynamodb-port", str(dport), "--data-dir", str(data_dir)]
+    env = subprocess_env()
+    env.pop(UNPATCHED_ENV, None)
+    if engine == "unpatched":
+        env[UNPATCHED_ENV] = "1"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [*inmail_command(), *args],
+            [*inmail_command(), *args, *extra],
             cwd=workdir,
-            env=subprocess_env(),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -465,16 +475,17 @@ def run_sweep(target: Target, now: datetime, sweeps: Sweeps, label: str) -> dict
 def sweeper_loop(
     target: Target, start: datetime, every: float, stop: threading.Event, sweeps: Sweeps, operator: Any = None
 ) -> None:
-    """Sweeps with a clock 3, 4, 5... days ahead while the clients run; every third round
-    two at once with the same clock (they race for the same follow-ups: R30). Before each
-    round `operator(round)` may change something the sweeper checks (a restricted seat)."""
+    """Sweeps with a clock 3, 4, 5... days ahead while the clients run; every third round,
+    the first included, two at once with the same clock (they race for the same follow-ups:
+    R30). Before each round `operator(round)` may change something the sweeper checks (a
+    restricted seat)."""
     round_ = 0
     while not stop.wait(every):
         round_ += 1
         if operator is not None:
             operator(round_)
         now = start + timedelta(days=min(2 + round_, 27), minutes=round_)
-        if round_ % 3 == 0:
+        if round_ % 3 == 1:
             pair = [threading.Thread(target=run_sweep, args=(target, now, sweeps, f"pair-{round_}{x}")) for x in "ab"]
             for t in pair:
                 t.start()
@@ -707,12 +718,12 @@ def _check_counters(
 
 
 @contextlib.contextmanager
-def target_for(args: argparse.Namespace) -> Iterator[Target]:
+def target_for(args: argparse.Namespace, extra: tuple[str, ...] = ()) -> Iterator[Target]:
     if args.url:
         yield Target(args.url, Path(args.data_dir), args.dynamodb_endpoint or "")
         return
     workdir = Path(tempfile.mkdtemp(prefix="inmail-load-"))
-    target = start_server(workdir)
+    target = start_server(workdir, args.engine, extra)
     try:
         yield target
     finally:
@@ -745,10 +756,18 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         ]
         operator_api = Api(target.url, stats)
 
+        restricted: list[str] = []
+
         def restrict(round_: int) -> None:
             """Flag one recruiter per round and clear the one before (R22, R43): its sends are
-            refused and the sweeper fails its follow-ups, with the refund in the sweep's month."""
-            for rid, flag in ((f"r{(round_ - 1) % args.clients}", False), (f"r{round_ % args.clients}", True)):
+            refused and the sweeper fails its follow-ups, with the refund in the sweep's month.
+            One with a follow-up scheduled, so that there is one to fail even when the load is
+            over within a round or two."""
+            scheduled = [c.rid for c in clients if "scheduled" in c.mine.values() and c.rid not in restricted]
+            flagged = scheduled[round_ % len(scheduled)] if scheduled else f"r{round_ % args.clients}"
+            changes = [(restricted.pop(), False)] if restricted else []
+            restricted.append(flagged)
+            for rid, flag in [*changes, (flagged, True)]:
                 operator_api.call(
                     "setRecruiterRestricted",
                     operation("SetRecruiterRestricted"),
@@ -760,12 +779,14 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
             target=sweeper_loop, args=(target, clock0, args.sweep_every, stop, sweeps, restrict), daemon=True
         )
         t0 = time.perf_counter()
+        cpu0 = process_cpu_seconds(target)
         sweeper.start()
         for c in clients:
             c.start()
         for c in clients:
             c.join(timeout=max(1.0, deadline - time.monotonic() + REQUEST_TIMEOUT))
         load_seconds = time.perf_counter() - t0
+        server_cpu = process_cpu_seconds(target) - cpu0 if cpu0 is not None else None
         stop.set()
         sweeper.join(timeout=SWEEP_TIMEOUT)
         operator_api.close()
@@ -776,7 +797,23 @@ def load(args: argparse.Namespace) -> dict[str, Any]:
         result = audit(setup, target, shared, recruiters, admin, month)
         setup.close()
     ops_done = sum(c.done for c in clients)
-    return summarize(args, stats, sweeps, result, hung, again, final, ops_done, load_seconds, started)
+    summary = summarize(args, stats, sweeps, result, hung, again, final, ops_done, load_seconds, started)
+    if server_cpu is not None and stats.requests:
+        # CPU the server spent per request while the clients ran (the sweeps' requests to its
+        # engine included): what the machine's other work does not change, unlike requests/s.
+        summary["load"]["server_cpu_ms_per_request"] = round(server_cpu * 1000 / stats.requests, 1)
+    return summary
+
+
+def process_cpu_seconds(target: Target) -> float | None:
+    """User + system CPU of `inmail serve` so far (Linux /proc; None elsewhere)."""
+    if target.process is None:
+        return None
+    try:
+        fields = Path(f"/proc/{target.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summarize(
@@ -835,7 +872,7 @@ def summarize(
             "seconds": round(time.perf_counter() - started, 1),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "target": args.url or "inmail serve --no-sweeper (embedded moto engine)",
+            "target": args.url or f"inmail serve --no-sweeper (embedded moto engine, {args.engine})",
             "command": "python -m bench.load " + " ".join(sys.argv[1:]),
         },
         "config": {
@@ -844,6 +881,7 @@ def summarize(
             "candidates": args.candidates,
             "sweep_every_s": args.sweep_every,
             "seed": args.seed,
+            "engine": args.engine,
         },
         "load": {
             "seconds": round(load_seconds, 1),
@@ -906,7 +944,8 @@ def table(result: dict[str, Any]) -> str:
     lines += [
         "-" * 90,
         f"{ld['requests']} requests from {result['config']['clients']} clients in {ld['seconds']} s: "
-        f"{ld['requests_per_s']} requests/s; HTTP {ld['http_statuses']}; 5xx {ld['http_5xx']}; "
+        f"{ld['requests_per_s']} requests/s ({ld.get('server_cpu_ms_per_request', '-')} ms of server CPU each); "
+        f"HTTP {ld['http_statuses']}; 5xx {ld['http_5xx']}; "
         f"GraphQL errors {ld['graphql_errors']}",
         f"sweeps: {sw['during_load']} during the load + 2 final (`inmail sweep --now <future>` subprocesses, "
         f"some in pairs), totals {sw['totals']}, "
@@ -923,90 +962,153 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-# ---- how latency grows with the tables (moto copies whole tables per transaction) -----
+# ---- how latency grows with the tables -----------------------------------------------
 
 
-def probe(args: argparse.Namespace) -> dict[str, Any]:
-    """Send latency (sequential, one client) after seeding the threads and ledger tables
-    to each size with BatchWriteItem (threads like the API writes, in another contract)."""
+class ProbeTarget:
+    """One server of the probe: a `probe` contract whose recruiter sends, and a `seed`
+    contract holding the seeded threads."""
+
+    def __init__(self, target: Target):
+        self.target = target
+        make_token = tokens_for(target.data_dir)
+        self.api = Api(target.url, Stats())
+        ops = make_token("ops", "OPERATOR")
+        provision(self.api, ops, ["p0"], ["pk0"], contract="probe")
+        provision(self.api, ops, ["s0"], [], contract="seed")
+        self.bearer = make_token("p0", "RECRUITER", contract="probe")
+        self.seed_bearer = make_token("s0", "RECRUITER", contract="seed")
+        import boto3
+
+        region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+        self.db = boto3.session.Session().client("dynamodb", endpoint_url=target.dynamodb_endpoint, region_name=region)
+
+    def send(self, body: str) -> tuple[float, bool]:
+        """How long one send took, and whether it was sent."""
+        start = time.perf_counter()
+        sent = self.api.call(
+            "probe",
+            operation("SendInMail"),
+            {"input": {"candidateId": "pk0", "subject": "s", "body": body, "followUp": {"body": "f", "delayDays": 5}}},
+            self.bearer,
+        )
+        return time.perf_counter() - start, sent is not None and not sent["sendInMail"]["userErrors"]
+
+
+def write_items(db: Any, items: list[tuple[str, dict[str, Any]]]) -> None:
+    """BatchWriteItem, 24 items a request (DynamoDB's limit is 25)."""
+    for start in range(0, len(items), 24):
+        request: dict[str, list[dict[str, Any]]] = {}
+        for table, item in items[start : start + 24]:
+            request.setdefault(table, []).append({"PutRequest": {"Item": item}})
+        while request:
+            request = db.batch_write_item(RequestItems=request).get("UnprocessedItems") or {}
+
+
+def seed_items(store: Any, settings: Any, template: Any, first: int, last: int) -> list[tuple[str, dict[str, Any]]]:
+    """Threads like `template` (in the seed contract) and each one's CHARGE, as the app
+    writes them (DynamoStore's own mapping), in DynamoDB JSON."""
+    from dataclasses import replace
+
+    from inmail.domain import transitions
+    from inmail.domain.model import LedgerKind
+    from inmail.store.dynamo import _entry_model
+
+    items = []
+    for n in range(first, last):
+        tid = f"seed-{n:07d}"
+        thread = replace(
+            template, thread_id=tid, initial=replace(template.initial, message_id=transitions.initial_message_id(tid))
+        )
+        entry = transitions.ledger_entry(thread, thread.initial, LedgerKind.CHARGE, thread.created_at, "seed")
+        items.append((settings.threads_table, store._thread_model(thread).serialize()))
+        items.append((settings.ledger_table, _entry_model(entry).serialize()))
+    return items
+
+
+PROBED = ("patched", "unpatched", "empty")  # "empty": patched, never seeded (the control)
+
+
+def probe(args: argparse.Namespace, at_size: Any = None) -> dict[str, Any]:
+    """Send latency (sendInMail with a follow-up, one client) after seeding the threads and
+    ledger tables to each size, on the patched engine and on moto as it ships, side by side
+    with a third server that is never seeded (the p50 at 0 threads, measured in the same
+    minutes): sends rotate across the three (A B C, B C A, ...), so what else runs on the
+    machine weighs on all. Periodic snapshots are off (measured on their own). `at_size(size,
+    items)` is called with each size's new items once it is measured."""
     from dataclasses import replace
 
     from inmail.config import Settings
-    from inmail.domain import transitions
-    from inmail.domain.model import LedgerKind
-    from inmail.store.dynamo import DynamoStore, _entry_model
-    from inmail.store.models import LedgerModel, ThreadModel
+    from inmail.store.dynamo import DynamoStore
 
     sizes = [int(s) for s in args.probe.split(",")]
-    out: list[dict[str, Any]] = []
-    with target_for(args) as target:
-        make_token = tokens_for(target.data_dir)
-        stats = Stats()
-        api = Api(target.url, stats)
-        ops = make_token("ops", "OPERATOR")
-        provision(api, ops, ["p0"], ["pk0"], contract="probe")
-        provision(api, ops, ["s0"], ["pk0"][:0], contract="seed")
-        bearer = make_token("p0", "RECRUITER", contract="probe")
-        seed_bearer = make_token("s0", "RECRUITER", contract="seed")
-        data = api.call(
-            "seed", operation("SendInMail"), {"input": {"candidateId": "pk0", "subject": "s", "body": "b"}}, seed_bearer
-        )
+    rows: list[dict[str, Any]] = []
+    quiet = ("--snapshot-every", "86400")
+    with contextlib.ExitStack() as stack:
+        targets = {}
+        for name in PROBED:
+            workdir = Path(tempfile.mkdtemp(prefix=f"inmail-probe-{name}-"))
+            stack.callback(shutil.rmtree, workdir, ignore_errors=True)
+            target = start_server(workdir, "unpatched" if name == "unpatched" else "patched", quiet)
+            stack.callback(target.stop)
+            targets[name] = ProbeTarget(target)
+        first = targets["patched"]
+        first_send = {"input": {"candidateId": "pk0", "subject": "s", "body": "b"}}
+        data = first.api.call("seed", operation("SendInMail"), first_send, first.seed_bearer)
         assert data is not None
-        settings = replace(Settings.from_env(), dynamodb_endpoint=target.dynamodb_endpoint)
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
         os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        settings = replace(Settings.from_env(), dynamodb_endpoint=first.target.dynamodb_endpoint)
         store = DynamoStore(settings)
         template = store.get_thread(data["sendInMail"]["thread"]["id"])
         assert template is not None
         seeded = 0
         for size in sizes:
-            with ThreadModel.batch_write() as threads, LedgerModel.batch_write() as ledger:
-                while seeded < size:
-                    tid = f"seed-{seeded:07d}"
-                    thread = replace(
-                        template,
-                        thread_id=tid,
-                        initial=replace(template.initial, message_id=transitions.initial_message_id(tid)),
-                    )
-                    threads.save(store._thread_model(thread))
-                    ledger.save(
-                        _entry_model(
-                            transitions.ledger_entry(
-                                thread, thread.initial, LedgerKind.CHARGE, thread.created_at, "seed"
-                            )
-                        )
-                    )
-                    seeded += 1
-            latencies = []
+            items = seed_items(store, settings, template, seeded, size)
+            for name in ("patched", "unpatched"):
+                write_items(targets[name].db, items)
+            seeded = max(seeded, size)
+            latencies: dict[str, list[float]] = {name: [] for name in PROBED}
+            failed: Counter[str] = Counter()
+            for name in PROBED:
+                targets[name].send(f"warm-{size}")  # a first send after seeding is not the measure
             for i in range(args.probe_sends):
-                start = time.perf_counter()
-                sent = api.call(
-                    "probe",
-                    operation("SendInMail"),
-                    {
-                        "input": {
-                            "candidateId": "pk0",
-                            "subject": "s",
-                            "body": f"b{size}-{i}",
-                            "followUp": {"body": "f", "delayDays": 5},
-                        }
-                    },
-                    bearer,
-                )
-                latencies.append(time.perf_counter() - start)
-                assert sent is not None and not sent["sendInMail"]["userErrors"], sent
-            row = {
-                "threads": size,
-                "sends": len(latencies),
-                "p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
-                "p95_ms": round(percentile(latencies, 0.95) * 1000, 1),
-            }
+                for name in PROBED[i % 3 :] + PROBED[: i % 3]:
+                    seconds, ok = targets[name].send(f"b{size}-{i}")
+                    latencies[name].append(seconds)  # a failed send counts as long as it took
+                    failed[name] += not ok
+            # moto as shipped may fail a send (its transaction outlasting the app's DynamoDB
+            # timeouts); the patched engine must not.
+            assert failed["patched"] == failed["empty"] == 0, f"sends failed at {size} threads: {failed}"
+            row: dict[str, Any] = {"threads": size, "sends": args.probe_sends}
+            for name in PROBED:
+                row[name] = {
+                    "p50_ms": round(percentile(latencies[name], 0.5) * 1000, 1),
+                    "p95_ms": round(percentile(latencies[name], 0.95) * 1000, 1),
+                    "failed": failed[name],
+                }
+            empty = row["empty"]["p50_ms"]
+            row["p50_over_empty"] = {name: round(row[name]["p50_ms"] / empty, 2) for name in ("patched", "unpatched")}
+            row["unpatched_over_patched_p50"] = round(row["unpatched"]["p50_ms"] / row["patched"]["p50_ms"], 2)
+            rows.append(row)
+            if at_size is not None:
+                at_size(size, items)
+            patched, unpatched = row["patched"], row["unpatched"]
             print(
-                f"  {size:>6} threads: sendInMail+followUp p50 {row['p50_ms']} ms, p95 {row['p95_ms']} ms", flush=True
+                f"  {size:>6} threads: sendInMail+followUp p50 / p95 patched {patched['p50_ms']} / "
+                f"{patched['p95_ms']} ms ({row['p50_over_empty']['patched']}x the empty server's "
+                f"{empty} ms), unpatched {unpatched['p50_ms']} / {unpatched['p95_ms']} ms, "
+                f"{unpatched['failed']} failed",
+                flush=True,
             )
-            out.append(row)
-        api.close()
-    return {"probe": out, "generated_at": datetime.now(UTC).isoformat(timespec="seconds")}
+        for target in targets.values():
+            target.api.close()
+    if rows and rows[0]["threads"] == 0:
+        for row in rows:
+            row["p50_over_first"] = {
+                name: round(row[name]["p50_ms"] / rows[0][name]["p50_ms"], 2) for name in ("patched", "unpatched")
+            }
+    return {"probe": rows, "generated_at": datetime.now(UTC).isoformat(timespec="seconds")}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -1023,8 +1125,13 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=RESULTS / "load.json")
     parser.add_argument("--no-write", action="store_true", help="do not write --out")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data dir")
-    parser.add_argument("--probe", default=None, help="comma-separated table sizes: send latency at each")
-    parser.add_argument("--probe-sends", type=int, default=15)
+    parser.add_argument(
+        "--engine", choices=ENGINES, default="patched", help="unpatched: moto as it ships (whole-table copies)"
+    )
+    parser.add_argument(
+        "--probe", default=None, help="comma-separated table sizes: send latency at each, patched and unpatched"
+    )
+    parser.add_argument("--probe-sends", type=int, default=24, help="sends per server at each size")
     return parser
 
 

@@ -46,20 +46,27 @@ def test_load_bounded_loses_nothing_and_charges_once(tmp_path: Path) -> None:
     assert set(result["audit"]["follow_ups"]) <= load.FINAL_STATES
 
 
-def test_the_embedded_engine_makes_each_request_atomic() -> None:
+@pytest.mark.parametrize("unpatched", [False, True], ids=["patched", "moto-as-shipped"])
+def test_the_embedded_engine_makes_each_request_atomic(unpatched: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     """What the load run found: moto's server handles requests in parallel threads, and a
-    cancelled TransactWriteItems restores whole-table copies taken before a concurrent
-    write, losing it (here about 1 in 10 increments, acknowledged). `inmail serve`'s engine
-    serves one request at a time: every acknowledged increment is there."""
+    cancelled TransactWriteItems puts back what it backed up before applying (moto: copies
+    of its tables; the patched engine: copies of its items), undoing a concurrent write to
+    them (here about 1 in 10 increments, acknowledged). `inmail serve`'s engine serves one
+    request at a time: every acknowledged increment is there, on either path."""
     import threading
 
     import boto3
+    from moto.dynamodb.models import dynamodb_backends
 
-    from inmail.local.engine import EmbeddedEngine
+    from inmail.local.engine import UNPATCHED_ENV, EmbeddedEngine
     from localstack_support import free_port
 
+    if unpatched:
+        monkeypatch.setenv(UNPATCHED_ENV, "1")
+    dynamodb_backends.reset()
     engine = EmbeddedEngine(free_port())
     engine.start()
+    assert engine.patched is not unpatched
     try:
 
         def client() -> Any:
@@ -83,28 +90,39 @@ def test_the_embedded_engine_makes_each_request_atomic() -> None:
             items = [{"PutRequest": {"Item": {"k": {"S": f"f{i}"}, "x": {"S": "y" * 50}}}} for i in keys]
             db.batch_write_item(RequestItems={"t": items})
 
+        increment = {
+            "TableName": "t",
+            "Key": {"k": {"S": "n"}},
+            "UpdateExpression": "ADD used :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+        # Also increments `n`, then is cancelled by its check: what it put back must be `n`
+        # as it is now, not as it was before a concurrent increment.
+        missing = {"TableName": "t", "Key": {"k": {"S": "other"}}, "ConditionExpression": "attribute_exists(k)"}
+
         def add(fail: bool) -> None:
             c = client()
             for _ in range(40):
-                update: dict[str, object] = {
-                    "TableName": "t",
-                    "Key": {"k": {"S": "other" if fail else "n"}},
-                    "UpdateExpression": "ADD used :one",
-                    "ExpressionAttributeValues": {":one": {"N": "1"}},
-                }
+                items: list[dict[str, Any]] = [{"Update": increment}]
                 if fail:
-                    update["ConditionExpression"] = "attribute_exists(k)"
+                    items.append({"ConditionCheck": missing})
                 try:
-                    c.transact_write_items(TransactItems=[{"Update": update}])
+                    c.transact_write_items(TransactItems=items)
                 except Exception as exc:
                     assert fail and "TransactionCanceled" in type(exc).__name__, exc
 
         threads = [threading.Thread(target=add, args=(i % 2 == 1,)) for i in range(8)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        switch = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # threads interleave inside a request: a few µs, not 5 ms
+        try:
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        finally:
+            sys.setswitchinterval(switch)
         item = db.get_item(TableName="t", Key={"k": {"S": "n"}})["Item"]
         assert item["used"]["N"] == str(4 * 40)
     finally:
         engine.stop()
+        dynamodb_backends.reset()

@@ -86,6 +86,22 @@ def test_twenty_one_aliases_are_refused_twenty_pass(api: GraphQLClient) -> None:
     nothing_written(api)
 
 
+def test_a_refused_document_is_refused_each_time_it_is_sent(api: GraphQLClient) -> None:
+    """Validation results are cached per document: a refusal stays a refusal, and a
+    document that passes keeps passing, however often either is sent."""
+    refused = "mutation { " + " ".join(f"a{i}: {CREATE}" for i in range(21)) + " }"
+    pages = "{ " + " ".join(f"p{i}: awaitingReply(first: 1) {{ edges {{ cursor }} }}" for i in range(6)) + " }"
+    ok = "{ viewer { id } }"
+    for _ in range(3):
+        _, body = call(api, json.dumps({"query": refused}))
+        assert body["data"] is None and "aliases" in body["errors"][0]["message"]
+        _, body = call(api, json.dumps({"query": pages}), claims=claims_for("nobody", "RECRUITER"))
+        assert body["data"] is None and "listings" in body["errors"][0]["message"]
+        _, body = call(api, json.dumps({"query": ok}))
+        assert "errors" not in body and body["data"]["viewer"]["id"] == "ops"
+    nothing_written(api)
+
+
 def test_too_many_tokens_are_refused(api: GraphQLClient) -> None:
     query = "mutation { " + CREATE.replace("{ contract { id } }", "{ contract { " + "id " * 3000 + "} }") + " }"
     status, body = call(api, json.dumps({"query": query}))

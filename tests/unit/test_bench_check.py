@@ -95,6 +95,28 @@ GOOD: dict[str, dict[str, Any]] = {
             "floor-sweeper": _phases(616e6, 325e6, 8e6),
         }
     },
+    "local_stack": {
+        "probe": [
+            {
+                "threads": n,
+                "patched": {"p50_ms": p50, "p95_ms": p50 * 1.3},
+                "unpatched": {"p50_ms": 40.0 + n / 10},
+                "empty": {"p50_ms": 30.0},
+            }
+            for n, p50 in ((0, 30.0), (1_000, 31.0), (5_000, 33.0), (20_000, 36.0))
+        ],
+        "snapshots": [{"threads": 20_000, "patched": {"save_s": 1.1, "requests_wait_s": 0.4}}],
+        "load": {
+            "clients": 20,
+            "ops_per_client": 75,
+            "runs": [
+                {"engine": "patched", "requests_per_s": 52.0, "checks_held": True},
+                {"engine": "unpatched", "requests_per_s": 5.0, "checks_held": True},
+            ],
+            "median_requests_per_s": {"patched": 52.0, "unpatched": 5.0},
+            "ratio_of_medians": 10.4,
+        },
+    },
 }
 
 
@@ -141,6 +163,14 @@ def test_results_within_budget_pass(check: ModuleType, tmp_path: Path, capsys: p
         (("api_work", "operations", "sendInMails(25)+followUp", "write_units"), 610),
         # a retry that writes
         (("api_work", "operations", "sendInMails(25) retried", "items_written"), 1),
+        # the local stack slowed with its data again (5k: more than 1.5x, 20k: more than 2x)
+        (("local_stack", "probe", 2, "patched", "p50_ms"), 30.0 * 1.6),
+        (("local_stack", "probe", 3, "patched", "p50_ms"), 30.0 * 2.1),
+        (("local_stack", "snapshots", 0, "patched", "save_s"), 2.4),
+        (("local_stack", "load", "median_requests_per_s", "patched"), 40.0),
+        (("local_stack", "load", "runs", 0, "checks_held"), False),
+        # a size the issue names is missing from the probe
+        (("local_stack", "probe"), [{"threads": 0, "patched": {"p50_ms": 30.0}, "empty": {"p50_ms": 30.0}}]),
     ],
 )
 def test_a_broken_budget_fails(check: ModuleType, tmp_path: Path, path: tuple[Any, ...], value: Any) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from functools import cache
 
 from graphql import (
     DocumentNode,
@@ -18,6 +19,7 @@ from graphql import (
     ValidationRule,
 )
 from strawberry.extensions import AddValidationRules
+from strawberry.extensions.max_aliases import create_validator as aliases_validator
 from strawberry.extensions.query_depth_limiter import create_validator
 
 # The Query fields returning many items: connections (a page of at most 100) and the
@@ -76,6 +78,7 @@ class FieldCountLimit(ValidationRule):
                     context.report_error(GraphQLError(message, operation))
 
 
+@cache
 def depth_limit(max_depth: int) -> type[ValidationRule]:
     """Strawberry's depth rule, run only when every fragment spread names a fragment the
     document defines: on an unknown one it raises KeyError, where graphql-core's
@@ -107,5 +110,11 @@ def _spreads(selections: SelectionSetNode | None) -> Iterator[FragmentSpreadNode
 
 
 class RequestLimits(AddValidationRules):
-    def __init__(self, max_depth: int):
-        super().__init__([depth_limit(max_depth), FieldCountLimit])
+    """The depth, alias and field-count rules. The same rule classes for every request (made
+    once, cached): strawberry's ValidationCache keys on them, beside the document."""
+
+    def __init__(self, max_depth: int, max_aliases: int):
+        super().__init__([depth_limit(max_depth), aliases_limit(max_aliases), FieldCountLimit])
+
+
+aliases_limit = cache(aliases_validator)  # Strawberry's MaxAliasesLimiter makes a new class per request
