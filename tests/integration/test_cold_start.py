@@ -1,4 +1,5 @@
-"""What a cold start builds, and when: one botocore session and client for the whole store,
+"""What a cold start builds, and when: one botocore session and client for the whole store
+(reading botocore's data for DynamoDB only, as botocore would),
 in the init phase (a session per model cost each model ~60 ms on the first request); the
 collector off while a handler's init runs. How much each saves is measured by `make bench`
 (bench/coldstart.py), not here."""
