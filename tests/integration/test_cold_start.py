@@ -1,4 +1,5 @@
-"""What a cold start builds, and when: one botocore session and client for the whole store,
+"""What a cold start builds, and when: one botocore session and client for the whole store
+(reading botocore's data for DynamoDB only, as botocore would),
 in the init phase (a session per model cost each model ~60 ms on the first request); the
 collector off while a handler's init runs. How much each saves is measured by `make bench`
 (bench/coldstart.py), not here."""
@@ -6,6 +7,7 @@ collector off while a handler's init runs. How much each saves is measured by `m
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 from typing import Any
@@ -16,6 +18,7 @@ from pynamodb.connection import base as pynamodb_base
 from inmail.config import Settings
 from inmail.handlers import init_phase
 from inmail.store.models import ALL_MODELS
+from inmail.store.service_data import StoreServicesLoader, store_loader
 
 
 def test_the_store_builds_one_session_and_client_for_every_model_and_the_transactions(
@@ -33,6 +36,7 @@ def test_the_store_builds_one_session_and_client_for_every_model_and_the_transac
     built = [model._get_connection().connection._client for model in ALL_MODELS]  # before any request
 
     assert len(made) == 1
+    assert isinstance(made[0].get_component("data_loader"), StoreServicesLoader)
     assert built[0] is not None and all(client is built[0] for client in built)
     assert store.transaction_client() is built[0]
     assert store.get_contract("none") is None  # and it answers
@@ -72,3 +76,35 @@ def test_the_api_import_leaves_sending_to_many_and_templates_to_their_first_use(
     assert "inmail.api.types.templates" in loaded and "inmail.services.send" in loaded
     assert "inmail.services.bulk_send" not in loaded
     assert "inmail.services.templates" not in loaded
+
+
+@pytest.mark.parametrize("service_file", ["service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2"])
+def test_the_store_loader_reads_dynamodb_files_as_botocore_does(service_file: str) -> None:
+    from botocore.loaders import Loader
+
+    ours, botocores = store_loader(None), Loader()
+    assert ours.load_service_model("dynamodb", service_file) == botocores.load_service_model("dynamodb", service_file)
+    assert ours.determine_latest_version("dynamodb", service_file) == botocores.determine_latest_version(
+        "dynamodb", service_file
+    )
+
+
+@pytest.mark.parametrize("data", ["endpoints", "partitions", "sdk-default-configuration", "_retry"])
+def test_the_store_loader_reads_botocores_shared_data_as_botocore_does(data: str) -> None:
+    from botocore.loaders import Loader
+
+    ours, path = store_loader(None).load_data_with_path(data)
+    theirs, their_path = Loader().load_data_with_path(data)
+    assert (ours, path) == (theirs, their_path)
+    assert Loader().is_builtin_path(path)  # so botocore's endpoint rules are trusted as for its own data
+
+
+def test_the_store_loader_searches_aws_data_path_first_and_knows_only_dynamodb(tmp_path: Any) -> None:
+    from botocore.exceptions import UnknownServiceError
+    from botocore.loaders import create_loader
+
+    data_path = os.pathsep.join([f"{tmp_path}/a", f"{tmp_path}/b"])
+    assert store_loader(data_path).search_paths == create_loader(data_path).search_paths
+    assert store_loader(None).list_available_services("service-2") == ["dynamodb"]
+    with pytest.raises(UnknownServiceError):
+        store_loader(None).load_service_model("s3", "service-2")

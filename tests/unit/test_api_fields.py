@@ -34,3 +34,17 @@ def test_every_mutation_refuses_through_its_payload() -> None:
 
 def test_queries_have_no_payload() -> None:
     assert [f for f, mapped in root_fields("Query") if mapped is not None and mapped.payload is not None] == []
+
+
+def test_strawberry_type_modules_annotate_without_postponed_evaluation() -> None:
+    """Postponed annotations make Strawberry compile each field's annotation string on every
+    cold start (api/types/__init__.py)."""
+    from pathlib import Path
+
+    import inmail.api
+
+    api = Path(inmail.api.__file__).parent
+    modules = [*sorted((api / "types").glob("*.py")), api / "queries.py", api / "mutations.py"]
+    postponed = [p.name for p in modules if "from __future__ import annotations" in p.read_text()]
+    assert len(modules) > 3
+    assert postponed == []

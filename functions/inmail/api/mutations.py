@@ -1,8 +1,6 @@
 """The API's mutations: each runs one use case as the verified caller and maps its result;
 refusals become the payload's userErrors (errors.DomainErrors)."""
 
-from __future__ import annotations
-
 import strawberry
 
 from ..services import follow_ups, operator, queries, reply, send, sending_settings

@@ -1,7 +1,5 @@
 """The API's queries: each reads through one service as the verified caller (R60, R61)."""
 
-from __future__ import annotations
-
 from datetime import date
 from typing import Annotated
 

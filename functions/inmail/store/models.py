@@ -12,6 +12,7 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjec
 from pynamodb.models import Model
 
 from ..config import Settings
+from .service_data import store_loader
 
 # Index names are part of the IAM policy and of template.yaml.
 RECRUITER_INDEX = "by-recruiter"
@@ -354,6 +355,10 @@ def configure(settings: Settings, models_from: botocore.session.Session | None =
     session: botocore.session.Session = pynamodb_base.get_session()  # type: ignore[attr-defined]
     if models_from is not None and models_from is not session:
         session.register_component("data_loader", models_from.get_component("data_loader"))
+    elif models_from is None:
+        # DynamoDB's files only, into plain dicts (service_data.py): the same models, read
+        # for less.
+        session.register_component("data_loader", store_loader(session.get_config_variable("data_path")))
     pool = max(MIN_POOL_CONNECTIONS, settings.sweep_workers)
     connection = SharedConnection(
         session,

@@ -1,7 +1,5 @@
 """Who is who: the caller, contracts, seats, candidates."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 import strawberry
@@ -22,7 +20,7 @@ class Seat:
     name: str | None = strawberry.field(description="The recruiter's display name, for {recruiterName}.")
 
     @staticmethod
-    def from_domain(view: SeatView) -> Seat:
+    def from_domain(view: SeatView) -> "Seat":
         s = view.seat
         return Seat(
             recruiter_id=strawberry.ID(s.recruiter_id),
@@ -50,7 +48,7 @@ class SendWindow:
     days: list[Weekday]  # type: ignore[valid-type]
 
     @staticmethod
-    def from_domain(w: dm.SendWindow | None) -> SendWindow | None:
+    def from_domain(w: dm.SendWindow | None) -> "SendWindow | None":
         if w is None:
             return None
         return SendWindow(start_hour=w.start_hour, end_hour=w.end_hour, days=list(w.days))
@@ -82,7 +80,7 @@ class Contract:
     reschedule_on_daily_limit_changed_at: datetime | None
 
     @staticmethod
-    def from_domain(view: ContractView) -> Contract:
+    def from_domain(view: ContractView) -> "Contract":
         c = view.contract
         return Contract(
             id=strawberry.ID(c.contract_id),
@@ -116,7 +114,7 @@ class Candidate:
     time_zone: str | None = strawberry.field(description="IANA time zone name, or null for UTC (R70).")
 
     @staticmethod
-    def from_domain(c: dm.Candidate) -> Candidate:
+    def from_domain(c: dm.Candidate) -> "Candidate":
         return Candidate(
             id=strawberry.ID(c.candidate_id),
             name=c.name,

@@ -1,8 +1,6 @@
 """What every area of the schema shares: the enums, page info, user errors, and how text
 arrives."""
 
-from __future__ import annotations
-
 import unicodedata
 from typing import Any
 
@@ -27,7 +25,7 @@ class PageInfo:
     end_cursor: str | None
 
     @staticmethod
-    def from_page(page: dm.Page[Any]) -> PageInfo:
+    def from_page(page: dm.Page[Any]) -> "PageInfo":
         return PageInfo(has_next_page=page.has_next_page, end_cursor=page.end_cursor)
 
 
@@ -41,7 +39,7 @@ class UserError:
     message: str
 
     @staticmethod
-    def from_refusal(r: Refusal) -> UserError:
+    def from_refusal(r: Refusal) -> "UserError":
         return UserError(code=r.code, field=list(r.field) if r.field else None, message=r.message)
 
 

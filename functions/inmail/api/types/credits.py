@@ -1,7 +1,5 @@
 """The credit ledger: every charge and refund (R04)."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 import strawberry
@@ -22,7 +20,7 @@ class CreditEntry:
     at: datetime
 
     @staticmethod
-    def from_domain(e: dm.LedgerEntry) -> CreditEntry:
+    def from_domain(e: dm.LedgerEntry) -> "CreditEntry":
         return CreditEntry(
             id=strawberry.ID(e.entry_id),
             kind=e.kind,
@@ -47,7 +45,7 @@ class CreditEntryConnection:
     page_info: PageInfo
 
     @staticmethod
-    def from_page(page: dm.Page[dm.LedgerEntry]) -> CreditEntryConnection:
+    def from_page(page: dm.Page[dm.LedgerEntry]) -> "CreditEntryConnection":
         edges = [
             CreditEntryEdge(cursor=cursor, node=CreditEntry.from_domain(e))
             for e, cursor in zip(page.items, page.cursors, strict=True)

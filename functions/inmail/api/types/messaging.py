@@ -1,8 +1,6 @@
 """Inputs and payloads of the messaging mutations: send, the follow-up's schedule, cancel
 and reschedule, and the candidate's reply."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -83,7 +81,7 @@ class SendInMailsInput:
         "interrupted attempt did not reach, and charges nothing more.",
     )
 
-    def request(self) -> bulk_send.BulkSendRequest:
+    def request(self) -> "bulk_send.BulkSendRequest":
         from ...services import bulk_send
 
         return bulk_send.BulkSendRequest(
@@ -105,7 +103,7 @@ class SendResult:
     user_errors: list[UserError]
 
     @staticmethod
-    def from_domain(r: bulk_send.CandidateResult) -> SendResult:
+    def from_domain(r: "bulk_send.CandidateResult") -> "SendResult":
         return SendResult(
             candidate_id=strawberry.ID(r.candidate_id),
             thread=Thread.from_domain(r.thread) if r.thread else None,

@@ -1,7 +1,5 @@
 """Inputs and payloads of the operator's mutations: provisioning, profiles, restrictions."""
 
-from __future__ import annotations
-
 import strawberry
 
 from ...services.operator import KEEP, NewContract, NewSeat, ProfileField

@@ -1,7 +1,5 @@
 """The InMail report (R80, R81): a row per recruiter and the total."""
 
-from __future__ import annotations
-
 from datetime import date
 
 import strawberry
@@ -34,7 +32,7 @@ class InMailReportRow:
     credits_refunded: int
 
     @staticmethod
-    def from_domain(row: dr.ReportRow) -> InMailReportRow:
+    def from_domain(row: dr.ReportRow) -> "InMailReportRow":
         return InMailReportRow(
             recruiter_id=strawberry.ID(row.recruiter_id) if row.recruiter_id is not None else None,
             in_mails_sent=row[ReportMetric.INMAILS_SENT],
@@ -60,7 +58,7 @@ class InMailReport:
     total: InMailReportRow
 
     @staticmethod
-    def from_domain(report: dr.InMailReport) -> InMailReport:
+    def from_domain(report: dr.InMailReport) -> "InMailReport":
         return InMailReport(
             from_=report.first_day,
             to=report.last_day,

@@ -1,8 +1,6 @@
 """Inputs and payloads of the sending settings: follow-ups on or off for a contract, its
 send window and rescheduling on the daily maximum, a recruiter's daily maximum."""
 
-from __future__ import annotations
-
 import strawberry
 
 from ...services.sending_settings import LeftOut, SendWindowRequest

@@ -1,7 +1,5 @@
 """R92: a contract's saved templates, their inputs and payloads."""
 
-from __future__ import annotations
-
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -25,7 +23,7 @@ class Template:
     updated_at: datetime
 
     @staticmethod
-    def from_domain(t: dm.Template) -> Template:
+    def from_domain(t: dm.Template) -> "Template":
         return Template(
             id=strawberry.ID(t.template_id),
             name=t.name,
@@ -47,7 +45,7 @@ class SaveTemplateInput:
     body: str
     follow_up_body: str | None = None
 
-    def request(self) -> SaveRequest:
+    def request(self) -> "SaveRequest":
         from ...services.templates import SaveRequest
 
         return SaveRequest(

@@ -1,7 +1,5 @@
 """Threads and their messages, with what the sweeper decided and why."""
 
-from __future__ import annotations
-
 from datetime import datetime
 
 import strawberry
@@ -20,7 +18,7 @@ class DeliveryFailure:
     at: datetime
 
     @staticmethod
-    def from_domain(f: dm.Failure) -> DeliveryFailure:
+    def from_domain(f: dm.Failure) -> "DeliveryFailure":
         return DeliveryFailure(code=f.code, message=failure_message(f.code), remedy=failure_remedy(f.code), at=f.at)
 
 
@@ -45,7 +43,7 @@ class FollowUpDecision:
     )
 
     @staticmethod
-    def from_domain(d: dm.Decision) -> FollowUpDecision:
+    def from_domain(d: dm.Decision) -> "FollowUpDecision":
         return FollowUpDecision(
             outcome=d.outcome,
             rule=d.rule.value,
@@ -83,7 +81,7 @@ class Message:
     )
 
     @staticmethod
-    def from_domain(m: dm.Message, subject: str | None, for_candidate: bool) -> Message:
+    def from_domain(m: dm.Message, subject: str | None, for_candidate: bool) -> "Message":
         scheduled = None if for_candidate else m.scheduled_for
         return Message(
             id=strawberry.ID(m.message_id),
@@ -119,7 +117,7 @@ class Thread:
     created_at: datetime
 
     @staticmethod
-    def from_domain(t: dm.Thread, for_candidate: bool = False) -> Thread:
+    def from_domain(t: dm.Thread, for_candidate: bool = False) -> "Thread":
         """A candidate sees what was delivered to them: no scheduled follow-up, no credits."""
         fu = t.follow_up
         if for_candidate and fu is not None and fu.status is not dm.MessageStatus.SENT:
@@ -152,7 +150,7 @@ class ThreadConnection:
     page_info: PageInfo
 
     @staticmethod
-    def from_page(page: dm.Page[dm.Thread], for_candidate: bool = False) -> ThreadConnection:
+    def from_page(page: dm.Page[dm.Thread], for_candidate: bool = False) -> "ThreadConnection":
         edges = [
             ThreadEdge(cursor=cursor, node=Thread.from_domain(t, for_candidate))
             for t, cursor in zip(page.items, page.cursors, strict=True)
