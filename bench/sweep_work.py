@@ -35,6 +35,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -117,40 +118,46 @@ def _capacity_module() -> Any:
         return module
 
 
-def counts(n: int, shape: str) -> dict[str, Any]:
-    """One sweep of `n` due follow-ups on moto, metered."""
+def counts(n: int, shape: str, path: str = "in-process") -> dict[str, Any]:
+    """One sweep of `n` due follow-ups on moto, metered: settled by the sweep itself
+    (`in-process`), or handed off and settled by workers (`fan-out`: the sweep leases and
+    queues them all, workers take them 100 a batch, as the event source passes them)."""
     import boto3
 
     from bench.env import Stack
     from bench.sweep import NOW
-    from inmail.services.sweep import Outcome, run_sweep
     from inmail.store.metering import RequestMeter
 
     capacity = _capacity_module()
     with Stack() as stack:
         seed(stack, n, shape)
+        queue = stack.fan_out_queue() if path == "fan-out" else None
         reader = boto3.client("dynamodb", region_name="us-east-1")
         images, schemas = capacity.table_reader(reader)
         meter = RequestMeter().attach(stack.store)
         units = capacity.CapacityMeter(images, schemas).attach(stack.store)
+        sqs: Counter[str] = Counter()
+        if queue is not None:
+            queue._client.meta.events.register("before-call.sqs", lambda model, **_: sqs.update([model.name]))
         try:
             start = time.perf_counter()
-            summary = run_sweep(stack.deps, NOW, "bench", workers=stack.settings.sweep_workers)
+            delivered = _in_process(stack, NOW) if queue is None else _fan_out(stack, queue, NOW)
             wall = time.perf_counter() - start
         finally:
             meter.detach()
             units.detach()
-    delivered = summary.counts[Outcome.DELIVERED]
     if delivered != n:
-        raise AssertionError(f"expected {n} deliveries, got {summary.to_dict()}")
+        raise AssertionError(f"expected {n} deliveries, got {delivered}")
     requests = dict(meter.requests)
     queries = requests.get("Query", 0)
     return {
         "due": n,
         "shape": shape,
+        "path": path,
         "shape_sizes": dict(zip(("contracts", "recruiters", "candidates"), SHAPES[shape], strict=True)),
         "moto_wall_s": round(wall, 2),
         "requests": requests,
+        "sqs_requests": dict(sqs),
         "items_read": dict(meter.items_read),
         "items_written": meter.items_written,
         "write_units": units.write_units,
@@ -161,12 +168,39 @@ def counts(n: int, shape: str) -> dict[str, Any]:
             "requests": round(sum(requests.values()) / n, 3),
             # A follow-up's own requests run one after another; the shard queries are shared.
             "round_trips": round((sum(requests.values()) - queries) / n, 3),
+            "sqs_requests": round(sum(sqs.values()) / n, 3),
             "items_read": round(meter.total_read / n, 3),
             "items_written": round(meter.items_written / n, 3),
             "write_units": round(units.write_units / n, 3),
             "read_units": round(units.read_units / n, 3),
         },
     }
+
+
+def _in_process(stack: Any, now: Any) -> int:
+    from inmail.services.sweep import Outcome, run_sweep
+
+    summary = run_sweep(stack.deps, now, "bench", workers=stack.settings.sweep_workers)
+    delivered: int = summary.counts[Outcome.DELIVERED]
+    return delivered
+
+
+def _fan_out(stack: Any, queue: Any, now: Any) -> int:
+    """The sweep hands every due follow-up off; workers settle them 100 a batch, deleting
+    what they settled (as the event source does, 10 a request)."""
+    from inmail.handlers.fan_out_batch import settle_batch, worker_cache
+    from inmail.services import fan_out
+    from inmail.services.sweep import Outcome
+
+    fan_out.hand_off_due(stack.deps, queue, now, "sweep-bench")
+    cache = worker_cache(stack.deps)
+    delivered = 0
+    while records := [r for _ in range(10) for r in queue.receive(10)]:
+        response, summary = settle_batch(stack.deps, {"Records": records}, f"worker-{delivered}", cache=cache)
+        failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
+        queue.delete([r["receiptHandle"] for r in records if r["messageId"] not in failed])
+        delivered += summary.counts[Outcome.DELIVERED]
+    return delivered
 
 
 def fixture(path: str, n: int, scenario: str) -> None:
@@ -300,9 +334,13 @@ def measure(functions: Path | None, label: str, quick: bool, runs: int) -> dict[
     n = N_COUNTS_QUICK if quick else N_COUNTS
     has_fan_out = (functions or ROOT / "functions").joinpath("inmail", "services", "fan_out.py").exists()
     scenarios = CPU_SCENARIOS if has_fan_out else ("sweep",)
+    paths = ("in-process", "fan-out") if has_fan_out else ("in-process",)
     moto = {
-        shape: json.loads(_subprocess(["counts", "--n", str(n), "--shape", shape], functions).splitlines()[-1])
+        f"{shape} {path}": json.loads(
+            _subprocess(["counts", "--n", str(n), "--shape", shape, "--path", path], functions).splitlines()[-1]
+        )
         for shape in SHAPES
+        for path in paths
     }
     return {
         "code": label,
@@ -326,6 +364,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("counts")
     c.add_argument("--n", type=int, required=True)
     c.add_argument("--shape", choices=list(SHAPES), required=True)
+    c.add_argument("--path", choices=["in-process", "fan-out"], default="in-process")
     f = sub.add_parser("fixture")
     f.add_argument("path")
     f.add_argument("--n", type=int, required=True)
@@ -335,7 +374,7 @@ def main(argv: list[str] | None = None) -> int:
         import logging
 
         logging.disable(logging.WARNING)
-        print(json.dumps(counts(args.n, args.shape)))
+        print(json.dumps(counts(args.n, args.shape, args.path)))
         return 0
     if args.command == "fixture":
         fixture(args.path, args.n, args.scenario)

@@ -22,6 +22,9 @@ DUE_INDEX = "due"
 # The ledger's indexes (full projection: an entry is written once, so a copy costs no more).
 LEDGER_CONTRACT_INDEX = "by-contract"
 LEDGER_RECRUITER_INDEX = "by-recruiter"
+# A contract's seats, and the report's cohorts by recruiter (keys only / as the report reads).
+SEAT_CONTRACT_INDEX = "by-contract"
+REPORT_RECRUITER_INDEX = "by-recruiter"
 # The threads' listing indexes of releases before (full projection), replaced by the ones
 # above; kept by name for the rollout only (docs/deploy.md).
 LEGACY_LISTING_INDEXES = ("by-recruiter", "by-contract", "inbox", "awaiting-reply")
@@ -58,7 +61,7 @@ class _SeatsByContract(GlobalSecondaryIndex["SeatModel"]):
     """A contract's recruiters, for its admin's report (R80): keys only."""
 
     class Meta:
-        index_name = CONTRACT_INDEX
+        index_name = SEAT_CONTRACT_INDEX
         projection = KeysOnlyProjection()
 
     contract_id = UnicodeAttribute(hash_key=True)
@@ -240,7 +243,7 @@ class _ReportByRecruiter(GlobalSecondaryIndex["ReportModel"]):
     """A recruiter's own cohorts, day by day (R80: a recruiter's row)."""
 
     class Meta:
-        index_name = RECRUITER_INDEX
+        index_name = REPORT_RECRUITER_INDEX
         projection = AllProjection()
 
     recruiter_id = UnicodeAttribute(hash_key=True)
