@@ -82,8 +82,8 @@ def table(results: Path) -> str:
         rows.append(
             [
                 f"follow-up {key}",
-                f"{p['round_trips']:g} round trips, {p['requests']:g} DynamoDB req, {p.get('sqs_requests', 0):g} SQS req, "
-                f"{p['write_units']:g} WCU, {p['read_units']:g} RCU",
+                f"{p['round_trips']:g} round trips, {p['requests']:g} DynamoDB req, "
+                f"{p.get('sqs_requests', 0):g} SQS req, {p['write_units']:g} WCU, {p['read_units']:g} RCU",
                 f"{run['moto_wall_s']:.1f} s on moto",
             ]
         )
