@@ -258,7 +258,7 @@ class DynamoStore:
         }[index]
         key_attrs = ("thread_id", hash_attr, "created_key")
         entries, cursors, more = self._page(gsi.query, key, hash_attr, key_attrs, first, after)
-        threads = self.get_threads([m.thread_id for m in entries])
+        threads = self._listed_threads([m.thread_id for m in entries])
         kept = [
             (thread, cursor)
             for m, cursor in zip(entries, cursors, strict=True)
@@ -266,8 +266,9 @@ class DynamoStore:
         ]
         return Page([t for t, _ in kept], [c for _, c in kept], more)
 
-    def get_threads(self, thread_ids: list[str]) -> dict[str, Thread]:
-        """Threads by id (BatchGetItem, 100 keys a request), eventually consistent."""
+    def _listed_threads(self, thread_ids: list[str]) -> dict[str, Thread]:
+        """A listing's threads by id (BatchGetItem, 100 keys a request), eventually consistent
+        like the index that listed them (half the read units of `get_threads`)."""
         if not thread_ids:
             return {}
         with _mapped_errors():
