@@ -67,6 +67,20 @@ REPORT_TABLES = frozenset({"inmail-report", "inmail-seats"})
 P50_GROWTH = {5_000: 1.5, 20_000: 2.0}
 SNAPSHOT_SECONDS = (20_000, 2.0)
 LOAD_REQUESTS_PER_S = 5 * 8.7
+# What one settled follow-up costs (bench/sweep_work.py), at most: CPU instructions of the
+# sweeper's warm invocation (callgrind), DynamoDB round trips on its own path and write units
+# (computed from the items and every index each write touches), in the sweep and on the
+# fan-out path (hand-off + worker). Measured with issue 19: 12.1 M instructions in the sweep,
+# 12.7 M handed off (5.7 M) and settled by a worker (7.0 M); 2.29-3.21 round trips; 21.0
+# WCU. The budgets leave ~10-15% for callgrind's ~1% and the thread interleavings; and in
+# the sweep each figure must stay below the code's before issue 19 (22.2 M, 7.0, 40.0 WCU:
+# sweep_work_before_issue19.json, main at 8136b30).
+SWEEP_WORK_BUDGETS: dict[str, float] = {
+    "instructions": 14e6,
+    "round_trips": 3.5,
+    "write_units": 22.0,
+}
+SWEEP_WORK_SHAPES = ("shared", "distinct")
 
 
 @dataclass(frozen=True)
@@ -279,8 +293,59 @@ def local_stack_budgets(results: Path) -> list[Verdict]:
     return out
 
 
+def _work_figures(result: dict[str, Any], path: str) -> dict[str, dict[str, float]]:
+    """shape -> instructions, round trips and write units per settled follow-up on `path`."""
+    cpu = result["cpu"]
+    instructions = (
+        cpu["sweep"]["instructions_per_follow_up"]
+        if path == "in-process"
+        else cpu["hand-off"]["instructions_per_follow_up"] + cpu["worker"]["instructions_per_follow_up"]
+    )
+    out = {}
+    for shape in SWEEP_WORK_SHAPES:
+        per = result["counts"][f"{shape} {path}"]["per_follow_up"]
+        out[shape] = {
+            "instructions": float(instructions),
+            "round_trips": float(per["round_trips"]),
+            "write_units": float(per["write_units"]),
+        }
+    return out
+
+
+def sweep_work_budgets(results: Path) -> list[Verdict]:
+    """Per settled follow-up, in the sweep and on the fan-out path: each figure within its
+    budget, and in the sweep each lower than before issue 19."""
+    after = _load(results, "sweep_work")
+    before = _work_figures(_load(results, "sweep_work_before_issue19"), "in-process")
+    out = []
+
+    def shown(name: str, value: float) -> str:
+        return f"{value / 1e6:.1f} M" if name == "instructions" else f"{value:.2f}"
+
+    for path in ("in-process", "fan-out"):
+        for shape, figures in _work_figures(after, path).items():
+            for name, value in figures.items():
+                budget = SWEEP_WORK_BUDGETS[name]
+                ok = value <= budget
+                wording = f"<= {shown(name, budget)}"
+                if path == "in-process":
+                    was = before[shape][name]
+                    ok = ok and value < was
+                    wording += f", < {shown(name, was)} before"
+                out.append(
+                    Verdict(
+                        f"follow-up {path} ({shape}): {name.replace('_', ' ')}",
+                        shown(name, value),
+                        wording,
+                        _status(ok),
+                    )
+                )
+    return out
+
+
 CHECKS: tuple[Callable[[Path], list[Verdict]], ...] = (
     sweep_budgets,
+    sweep_work_budgets,
     api_budgets,
     bulk_budgets,
     report_budgets,

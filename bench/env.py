@@ -87,6 +87,16 @@ class Stack:
     def __exit__(self, *exc: object) -> None:
         self._mock.stop()
 
+    def fan_out_queue(self, name: str = "inmail-fan-out") -> Any:
+        """The fan-out queue on moto (SQS, in the same mock), as the app's adapter."""
+        from dataclasses import replace as with_
+
+        from inmail.store.tables import ensure_work_queue
+        from inmail.store.work_queue import SqsWorkQueue
+
+        url = ensure_work_queue(self.settings, name)
+        return SqsWorkQueue.from_settings(with_(self.settings, fan_out_queue_url=url), self.store.session)
+
     @contextmanager
     def metered(self) -> Iterator[Any]:
         from inmail.store.metering import RequestMeter

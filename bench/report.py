@@ -76,6 +76,25 @@ def table(results: Path) -> str:
                 f"{run['wall_ms']:.0f} ms (moto), {run['outside_dynamodb_ms']:.0f} ms ours",
             ]
         )
+    sw = _load(results, "sweep_work")
+    for key, run in ((sw or {}).get("counts") or {}).items():
+        p = run["per_follow_up"]
+        rows.append(
+            [
+                f"follow-up {key}",
+                f"{p['round_trips']:g} round trips, {p['requests']:g} DynamoDB req, "
+                f"{p.get('sqs_requests', 0):g} SQS req, {p['write_units']:g} WCU, {p['read_units']:g} RCU",
+                f"{run['moto_wall_s']:.1f} s on moto",
+            ]
+        )
+    for scenario, c in ((sw or {}).get("cpu") or {}).items():
+        rows.append(
+            [
+                f"follow-up CPU {scenario}",
+                f"{c['instructions_per_follow_up'] / 1e6:.1f} M instructions",
+                f"{c['cpu_ms_per_follow_up']:.2f} ms CPU, {c['wall_ms_per_follow_up']:.2f} ms wall",
+            ]
+        )
     lat = _load(results, "api_latency")
     for name, op in ((lat or {}).get("operations") or {}).items():
         rows.append(

@@ -51,7 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     size.add_argument("--quick", action="store_true", help="small sizes (smoke run)")
     size.add_argument("--full", action="store_true", help="add 10k due among 100k, with its baseline")
     parser.add_argument(
-        "--only", choices=["sweep", "api", "report", "coldstart"], action="append", help="run only these"
+        "--only",
+        choices=["sweep", "work", "api", "report", "coldstart"],
+        action="append",
+        help="run only these",
     )
     parser.add_argument(
         "--dynamodb-endpoint",
@@ -61,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dynamodb_endpoint:
         parser.error("--dynamodb-endpoint: DynamoDB Local needs Java, which this machine lacks; moto only for now")
     logging.disable(logging.WARNING)
-    only = set(args.only or ["sweep", "api", "report", "coldstart"])
+    only = set(args.only or ["sweep", "work", "api", "report", "coldstart"])
 
     from bench import report
 
@@ -81,6 +84,13 @@ def main(argv: list[str] | None = None) -> int:
         result = sweep.throughput(*pair, sweep_result=reuse)
         print(f"  baseline {pair}: {result['baseline']['wall_s']} s", file=sys.stderr)
         _write("sweep_throughput", {"meta": _meta(started, args), **result})
+    if "work" in only:
+        from bench import sweep_work
+
+        started = time.perf_counter()
+        work = sweep_work.measure(None, "this checkout", args.quick, 1 if args.quick else 5)
+        print(f"  work per follow-up: {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        _write("sweep_work", {"meta": _meta(started, args), **work})
     if "api" in only:
         from bench import api
 

@@ -14,7 +14,7 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -91,6 +91,9 @@ class MemoryStore:
     before_commit: Callable[[Changes], None] | None = None
     # The same before the recount corrects a cohort (traffic racing the recount).
     before_correct: Callable[[Cohort], None] | None = None
+    # The same before each claim (thread id, owner).
+    before_claim: Callable[[str, str], None] | None = None
+    claims: int = 0
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def get_contract(self, contract_id: str) -> Contract | None:
@@ -276,6 +279,22 @@ class MemoryStore:
                 if sortable(fu.scheduled_for) <= sortable(now):
                     due.append((sortable(fu.scheduled_for), t.thread_id))
         return [tid for _, tid in sorted(due)[:limit]]
+
+    def claim_due(self, thread_id: str, owner: str, now: datetime, until: datetime) -> Thread | None:
+        if self.before_claim is not None:
+            self.before_claim(thread_id, owner)
+        with self._lock:
+            t = self.threads.get(thread_id)
+            fu = t.scheduled_follow_up if t is not None else None
+            if t is None or fu is None or fu.scheduled_for is None or sortable(fu.scheduled_for) > sortable(now):
+                return None
+            live = t.lease_expires_at is not None and t.lease_expires_at > now
+            if t.lease_owner not in (None, owner) and live:
+                return None
+            claimed = replace(t, lease_owner=owner, lease_expires_at=until, version=t.version + 1)
+            self.threads[thread_id] = claimed
+            self.claims += 1
+            return claimed
 
     # ---- the report ------------------------------------------------------------------
 

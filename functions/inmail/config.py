@@ -30,6 +30,7 @@ _NUMBERS: dict[str, tuple[str, int]] = {
     "sweep_workers": ("SWEEP_WORKERS", 1),
     "sweep_safety_margin_ms": ("SWEEP_SAFETY_MARGIN_MS", 0),
     "delivery_attempts": ("DELIVERY_ATTEMPTS", 1),
+    "fan_out_above": ("FAN_OUT_ABOVE", 0),
 }
 
 
@@ -52,6 +53,12 @@ class Settings:
     sweep_workers: int = 8
     sweep_safety_margin_ms: int = 10_000
     delivery_attempts: int = 3
+    # Fan-out (services/fan_out.py): with a queue, a sweep settles at most `fan_out_above`
+    # due follow-ups itself and hands the rest to the queue's workers. No queue: it settles
+    # them all (and leaves what its time budget does not reach for the next sweep).
+    fan_out_queue_url: str | None = None
+    fan_out_above: int = 2_000
+    sqs_endpoint: str | None = None
     auth_mode: AuthMode = AuthMode.APIGW
     # Local mode only: where the signing secret lives (never a constant in code).
     local_secret_file: str | None = None
@@ -105,6 +112,9 @@ class Settings:
             sweep_workers=number("sweep_workers"),
             sweep_safety_margin_ms=number("sweep_safety_margin_ms"),
             delivery_attempts=number("delivery_attempts"),
+            fan_out_queue_url=env.get("FAN_OUT_QUEUE_URL") or None,
+            fan_out_above=number("fan_out_above"),
+            sqs_endpoint=env.get("AWS_ENDPOINT_URL_SQS") or None,
             auth_mode=AuthMode(auth_mode),
             local_secret_file=env.get("LOCAL_SECRET_FILE") or None,
             graphiql=text("GRAPHIQL", "true").lower() == "true",

@@ -5,9 +5,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from .config import Settings
 from .services.deps import Deps
+
+if TYPE_CHECKING:
+    from .store.work_queue import SqsWorkQueue
 
 
 class SystemClock:
@@ -32,3 +36,15 @@ def build_deps(settings: Settings) -> Deps:
         lease=timedelta(seconds=settings.lease_seconds),
         delivery_attempts=settings.delivery_attempts,
     )
+
+
+def build_work_queue(settings: Settings, deps: Deps) -> SqsWorkQueue | None:
+    """The fan-out queue, when FAN_OUT_QUEUE_URL names one: an SQS client on the store's
+    botocore session (built here, in the init phase)."""
+    if not settings.fan_out_queue_url:
+        return None
+    from .store.dynamo import DynamoStore
+    from .store.work_queue import SqsWorkQueue
+
+    assert isinstance(deps.store, DynamoStore)
+    return SqsWorkQueue.from_settings(settings, deps.store.session)

@@ -429,18 +429,20 @@ def test_iam_has_no_wildcards_and_only_table_arns(report: Report, transformed: d
 
 def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
     """Exactly the calls functions/inmail/store/dynamo.py makes: GetItem (_get), BatchGetItem
-    (a batch's candidates and threads), PutItem (save / TransactWrite put), UpdateItem
-    (counters, the report's among them), DeleteItem (templates and their name claims),
-    ConditionCheckItem (version expects), Query (listings, the report and a contract's
-    templates on the API, the sparse `due` index on the sweeper). No Scan: the recount is an
-    operator's tool. The sweeper touches neither templates nor batches."""
+    (a batch's candidates and threads; the listings' threads), PutItem (save / TransactWrite
+    put), UpdateItem (counters, the report's among them; the sweeper's claim on a thread),
+    DeleteItem (templates and their name claims), ConditionCheckItem (version expects), Query
+    (the listings' keys-only indexes, the report and a contract's templates on the API, the
+    sparse `due` index on the sweeper). No Scan: the recount is an operator's tool. The
+    sweeper touches neither templates nor batches; the fan-out worker settles what a sweep
+    leased: no claim and no query."""
     tables = ("ContractsTable", "SeatsTable", "CandidatesTable", "ThreadsTable", "CountersTable")
     sending = ("TemplatesTable", "BatchesTable")
     listing_indexes = {
-        ("ThreadsTable", "by-recruiter"),
-        ("ThreadsTable", "by-contract"),
-        ("ThreadsTable", "inbox"),
-        ("ThreadsTable", "awaiting-reply"),
+        ("ThreadsTable", "by-recruiter-keys"),
+        ("ThreadsTable", "by-contract-keys"),
+        ("ThreadsTable", "inbox-keys"),
+        ("ThreadsTable", "awaiting-reply-keys"),
         ("LedgerTable", "by-contract"),
         ("LedgerTable", "by-recruiter"),
     }
@@ -456,15 +458,20 @@ def test_iam_least_privilege_per_function(transformed: dict[str, Any]) -> None:
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
         "dynamodb:Query": listing_indexes | report | {("TemplatesTable", None)},
     }
-    sweeper = function_grants(transformed, "SweeperFunction")
-    assert sweeper == {
+    settling = {
         "dynamodb:GetItem": {(t, None) for t in tables},
         "dynamodb:PutItem": {("ThreadsTable", None), ("LedgerTable", None)},
         "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None)},
         # A delivery is conditioned on the contract, seat and candidate it was decided on.
         "dynamodb:ConditionCheckItem": {(t, None) for t in ("ContractsTable", "SeatsTable", "CandidatesTable")},
+    }
+    sweeper = function_grants(transformed, "SweeperFunction")
+    assert sweeper == {
+        **settling,
+        "dynamodb:UpdateItem": {("CountersTable", None), ("ReportTable", None), ("ThreadsTable", None)},
         "dynamodb:Query": {("ThreadsTable", "due")},
     }
+    assert function_grants(transformed, "SweepWorkerFunction") == settling
 
 
 def test_alarms(template: dict[str, Any]) -> None:
@@ -477,12 +484,24 @@ def test_alarms(template: dict[str, Any]) -> None:
         )
         for a in alarms
     }
-    for function in ("ApiFunction", "SweeperFunction"):
+    for function in ("ApiFunction", "SweeperFunction", "SweepWorkerFunction"):
         dims = json.dumps([{"Name": "FunctionName", "Value": {"Ref": function}}], sort_keys=True)
         assert ('"AWS/Lambda"', "Errors", dims) in watched
         assert ('"AWS/Lambda"', "Throttles", dims) in watched
-    dlq = [a["Properties"] for a in alarms if a["Properties"]["Namespace"] == "AWS/SQS"]
-    assert len(dlq) == 1 and dlq[0]["MetricName"] == "NumberOfMessagesSent" and dlq[0]["Threshold"] == 1
+    queues = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"][0]: a["Properties"]
+        for a in alarms
+        if a["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    assert set(queues) == {"SweeperDeadLetterQueue", "FanOutDeadLetterQueue", "FanOutQueue"}
+    dlq = queues["SweeperDeadLetterQueue"]
+    assert dlq["MetricName"] == "NumberOfMessagesSent" and dlq["Threshold"] == 1
+    # Hand-offs reach their dead-letter queue by redrive, which NumberOfMessagesSent misses.
+    fan_out_dlq = queues["FanOutDeadLetterQueue"]
+    assert fan_out_dlq["MetricName"] == "ApproximateNumberOfMessagesVisible" and fan_out_dlq["Threshold"] == 1
+    # Workers that fall behind show as old messages before the leases (15 min) run out.
+    backlog = queues["FanOutQueue"]
+    assert backlog["MetricName"] == "ApproximateAgeOfOldestMessage" and backlog["Threshold"] < 15 * 60
     lag = [a["Properties"] for a in alarms if a["Properties"]["MetricName"] == "SweepLag"]
     assert len(lag) == 1
     # The names the sweeper publishes through Powertools (observability.py's Metrics), in
@@ -631,9 +650,14 @@ def test_handler_imports_in_clean_environment(
         "AWS_ENDPOINT_URL_DYNAMODB": DEAD_ENDPOINT,
         "AWS_EC2_METADATA_DISABLED": "true",
     }
+    parameters = template["Parameters"]
     for key, value in variables.items():
-        env[key] = value if isinstance(value, str) else f"placeholder-{key.lower()}"
-    env["DUE_SHARDS"] = "8"
+        if isinstance(value, str):
+            env[key] = value
+        elif isinstance(value, dict) and "Default" in parameters.get(value.get("Ref"), {}):
+            env[key] = str(parameters[value["Ref"]]["Default"])  # DUE_SHARDS, FAN_OUT_ABOVE...
+        else:
+            env[key] = f"placeholder-{key.lower()}"
     env["POWERTOOLS_LOG_LEVEL"] = "INFO"
     code = f"import importlib; h = getattr(importlib.import_module({module!r}), {attr!r}); assert callable(h)"
     result = subprocess.run(
@@ -797,9 +821,80 @@ def test_policies_cover_every_call(
     assert report.refunded_credits == 1, report.to_dict()
     sweeper_calls = recorder.take()
 
-    for function, calls in (("ApiFunction", api_calls), ("SweeperFunction", sweeper_calls)):
+    # The fan-out: a sweep hands a due follow-up off (the sweeper's calls), a worker settles it.
+    worker_calls = _fan_out_calls(api, clock, settings, recorder)
+
+    for function, calls in (
+        ("ApiFunction", api_calls),
+        ("SweeperFunction", sweeper_calls | worker_calls["sweeper"]),
+        ("SweepWorkerFunction", worker_calls["worker"]),
+    ):
         grants = function_grants(transformed, function)
         used = {(action, table_ids[table], index) for action, table, index in calls}
         missing = {(a, t, i) for a, t, i in used if (t, i) not in grants.get(a, set())}
         assert used, function
         assert not missing, f"{function} makes calls its role does not allow: {sorted(missing, key=str)}"
+
+
+def _fan_out_calls(api: Any, clock: Any, settings: Settings, recorder: CallRecorder) -> dict[str, set[Any]]:
+    from dataclasses import replace
+    from datetime import timedelta
+
+    from inmail.handlers.fan_out_batch import settle_batch
+    from inmail.services.fan_out import sweep_with_fan_out
+    from inmail.store.tables import ensure_work_queue
+    from inmail.store.work_queue import SqsWorkQueue
+
+    recruiter = api.as_("r1", "RECRUITER", contract="c1")
+    sent = recruiter.mutate(
+        "SendInMail", candidateId="k1", subject="Again", body="Hello", followUp={"body": "ping", "delayDays": 3}
+    )
+    assert not sent["userErrors"], sent
+    url = ensure_work_queue(settings, "policy-check")
+    queue = SqsWorkQueue.from_settings(replace(settings, fan_out_queue_url=url), api.deps.store.session)
+    recorder.take()
+    at = clock.now() + timedelta(days=4)
+    summary = sweep_with_fan_out(api.deps, queue, at, "sweep-2", keep=0, workers=1)
+    assert summary.handed_off == 1, summary.to_dict()
+    sweeper = recorder.take()
+    response, settled = settle_batch(api.deps, {"Records": queue.receive_all()}, "worker-1", workers=1)
+    assert response == {"batchItemFailures": []} and settled.to_dict()["delivered"] == 1, settled.to_dict()
+    return {"sweeper": sweeper, "worker": recorder.take()}
+
+
+def sqs_grants(transformed: Mapping[str, Any], function: str) -> dict[str, set[str]]:
+    """sqs action -> the queues (logical ids) the function's execution role allows it on."""
+    role = transformed["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    grants: dict[str, set[str]] = {}
+    for logical_id, statement in iter_statements(transformed):
+        if logical_id != role or statement.get("Effect") != "Allow":
+            continue
+        for action in as_list(statement["Action"]):
+            if action.startswith("sqs:"):
+                for resource in as_list(statement["Resource"]):
+                    grants.setdefault(action, set()).add(resource["Fn::GetAtt"][0])
+    return grants
+
+
+def test_fan_out_queue_rights(transformed: dict[str, Any]) -> None:
+    """The sweeper may only send to the fan-out queue (and its own failed invocations to its
+    dead-letter queue); the worker (its event source mapping) only receive and delete from
+    the fan-out queue; the API nothing. No managed policy (SAM's SQS event would attach
+    AWSLambdaSQSQueueExecutionRole, on every queue): the mapping is declared."""
+    assert sqs_grants(transformed, "SweeperFunction") == {"sqs:SendMessage": {"FanOutQueue", "SweeperDeadLetterQueue"}}
+    assert sqs_grants(transformed, "SweepWorkerFunction") == {
+        action: {"FanOutQueue"} for action in ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+    }
+    assert sqs_grants(transformed, "ApiFunction") == {}
+    mappings = resources_of(transformed, "AWS::Lambda::EventSourceMapping")
+    assert [m["Properties"]["FunctionName"] for m in mappings.values()] == [{"Ref": "SweepWorkerFunction"}]
+    mapping = next(iter(mappings.values()))["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["FanOutQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": {"Ref": "FanOutConcurrency"}}
+    queue = transformed["Resources"]["FanOutQueue"]["Properties"]
+    worker = transformed["Resources"]["SweepWorkerFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * worker["Timeout"], "AWS's advice for a Lambda event source"
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["FanOutDeadLetterQueue", "Arn"]}
+    sweeper_env = transformed["Resources"]["SweeperFunction"]["Properties"]["Environment"]["Variables"]
+    assert sweeper_env["FAN_OUT_QUEUE_URL"] == {"Ref": "FanOutQueue"}

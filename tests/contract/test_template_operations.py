@@ -169,7 +169,11 @@ def test_prod_sets_its_own_cors_origins(template: dict[str, Any]) -> None:
 def test_dead_letter_alarm_fires_on_each_new_failure(template: dict[str, Any]) -> None:
     """It alarmed on messages *visible* in a queue nothing drains and that keeps them 14 days:
     after the first message it stayed in ALARM, so later failed sweeps notified nobody."""
-    dlq = next(a for a in alarms(template) if a["Namespace"] == "AWS/SQS")
+    dlq = next(
+        a
+        for a in alarms(template)
+        if a["Namespace"] == "AWS/SQS" and a["Dimensions"][0]["Value"]["Fn::GetAtt"][0] == "SweeperDeadLetterQueue"
+    )
     assert dlq["MetricName"] == "NumberOfMessagesSent" and dlq["Statistic"] == "Sum", (
         f"{dlq['MetricName']}/{dlq['Statistic']}: sticky while the queue is not drained"
     )

@@ -78,14 +78,22 @@ def test_the_api_import_leaves_sending_to_many_and_templates_to_their_first_use(
     assert "inmail.services.templates" not in loaded
 
 
+@pytest.mark.parametrize("service", ["dynamodb", "sqs"])
 @pytest.mark.parametrize("service_file", ["service-2", "endpoint-rule-set-1", "paginators-1", "waiters-2"])
-def test_the_store_loader_reads_dynamodb_files_as_botocore_does(service_file: str) -> None:
+def test_the_store_loader_reads_the_store_services_files_as_botocore_does(service: str, service_file: str) -> None:
+    from botocore.exceptions import DataNotFoundError
     from botocore.loaders import Loader
 
     ours, botocores = store_loader(None), Loader()
-    assert ours.load_service_model("dynamodb", service_file) == botocores.load_service_model("dynamodb", service_file)
-    assert ours.determine_latest_version("dynamodb", service_file) == botocores.determine_latest_version(
-        "dynamodb", service_file
+    try:
+        expected = botocores.load_service_model(service, service_file)
+    except DataNotFoundError:  # SQS ships no waiters: ours must have none either
+        with pytest.raises(DataNotFoundError):
+            ours.load_service_model(service, service_file)
+        return
+    assert ours.load_service_model(service, service_file) == expected
+    assert ours.determine_latest_version(service, service_file) == botocores.determine_latest_version(
+        service, service_file
     )
 
 
@@ -99,12 +107,12 @@ def test_the_store_loader_reads_botocores_shared_data_as_botocore_does(data: str
     assert Loader().is_builtin_path(path)  # so botocore's endpoint rules are trusted as for its own data
 
 
-def test_the_store_loader_searches_aws_data_path_first_and_knows_only_dynamodb(tmp_path: Any) -> None:
+def test_the_store_loader_searches_aws_data_path_first_and_knows_only_the_store_services(tmp_path: Any) -> None:
     from botocore.exceptions import UnknownServiceError
     from botocore.loaders import create_loader
 
     data_path = os.pathsep.join([f"{tmp_path}/a", f"{tmp_path}/b"])
     assert store_loader(data_path).search_paths == create_loader(data_path).search_paths
-    assert store_loader(None).list_available_services("service-2") == ["dynamodb"]
+    assert store_loader(None).list_available_services("service-2") == ["dynamodb", "sqs"]
     with pytest.raises(UnknownServiceError):
         store_loader(None).load_service_model("s3", "service-2")

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from gql import Caller, GraphQLClient
-from inmail.domain.model import Changes, LedgerKind, MessageStatus
+from inmail.domain.model import Changes, LedgerKind, MessageStatus, Thread
 from inmail.domain.ports import LedgerIndex
 from inmail.services.deps import Deps
 from inmail.services.sweep import run_sweep
@@ -113,27 +113,32 @@ class Killed(BaseException):
 def test_r30_sweep_killed_midway_is_finished_by_a_later_sweep(api: GraphQLClient, recruiter: Caller) -> None:
     ids = send_many(recruiter, 6)
     store = api.deps.store
-    commit = store.commit
+    commit, claim = store.commit, store.claim_due
     claims = 0
     dead = False
 
-    def die_on_third_claim(changes: Changes) -> None:
+    def dead_commit(changes: Changes) -> None:
+        if dead:
+            raise Killed
+        commit(changes)
+
+    def die_on_third_claim(*args: Any) -> Thread | None:
         """The third claim lands, then the process is gone: nothing more is written."""
         nonlocal claims, dead
         if dead:
             raise Killed
-        if any(t.lease_owner for t, _ in changes.threads):
-            claims += 1
-            if claims == 3:
-                commit(changes)
-                dead = True
-                raise Killed
-        commit(changes)
+        claimed = claim(*args)
+        claims += 1
+        if claims == 3:
+            dead = True
+            raise Killed
+        return claimed
 
-    store.commit = die_on_third_claim  # type: ignore[method-assign]
+    store.commit = dead_commit  # type: ignore[method-assign]
+    store.claim_due = die_on_third_claim  # type: ignore[method-assign]
     with pytest.raises(Killed):
         run_sweep(api.deps, DUE, "dying", workers=1)
-    store.commit = commit  # type: ignore[method-assign]
+    store.commit, store.claim_due = commit, claim  # type: ignore[method-assign]
     states = final_states(api.deps, ids)
     assert list(states.values()).count(MessageStatus.SENT) == 2
     assert list(states.values()).count(MessageStatus.SCHEDULED) == 4  # one of them leased by the dead sweep

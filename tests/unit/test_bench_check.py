@@ -60,7 +60,25 @@ def _report(recruiters: int, days: int, threads_in_range: int, requests: int, re
     }
 
 
+def _work(
+    instructions: dict[str, float], round_trips: float, write_units: float, paths: tuple[str, ...]
+) -> dict[str, Any]:
+    """bench/sweep_work.py's result: instructions per follow-up by scenario; per-follow-up
+    counts by shape and path."""
+    return {
+        "cpu": {scenario: {"instructions_per_follow_up": n} for scenario, n in instructions.items()},
+        "counts": {
+            f"{shape} {path}": {"per_follow_up": {"round_trips": round_trips, "write_units": write_units}}
+            for shape in ("shared", "distinct")
+            for path in paths
+        },
+    }
+
+
 GOOD: dict[str, dict[str, Any]] = {
+    # Near what was measured: before issue 19, and with it (in the sweep; handed off + worker).
+    "sweep_work_before_issue19": _work({"sweep": 23.6e6}, 7.0, 42.0, ("in-process",)),
+    "sweep_work": _work({"sweep": 14e6, "hand-off": 3e6, "worker": 11e6}, 3.0, 20.0, ("in-process", "fan-out")),
     "sweep_cost": {"runs": [_run(100, 0), _run(100, 1_000), _run(100, 10_000, read=5.3), _run(1_000, 0)]},
     "sweep_throughput": {
         "due": 1_000,
@@ -207,6 +225,37 @@ def test_each_cold_start_budget_can_fail(
     assert check.main(["--results", str(results)]) == 1
     failed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
     assert len(failed) == 1 and failed[0][7:].startswith(budget), failed
+
+
+@pytest.mark.parametrize(
+    "path, value, budget",
+    [
+        # a follow-up settled in the sweep costs more instructions than its budget
+        (("sweep_work", "cpu", "sweep", "instructions_per_follow_up"), 17e6, "follow-up in-process"),
+        # or no fewer than before issue 19 (a budget raised to let it pass would not hide it)
+        (("sweep_work_before_issue19", "cpu", "sweep", "instructions_per_follow_up"), 13e6, "follow-up in-process"),
+        # a read per follow-up crept back into the sweep (the shared reads undone)
+        (("sweep_work", "counts", "shared in-process", "per_follow_up", "round_trips"), 5.0, "follow-up in-process"),
+        # a full-projection index came back: every claim and settlement rewrites its copy
+        (("sweep_work", "counts", "distinct in-process", "per_follow_up", "write_units"), 30.0, "follow-up in-process"),
+        (("sweep_work", "counts", "shared fan-out", "per_follow_up", "write_units"), 30.0, "follow-up fan-out"),
+        (("sweep_work", "counts", "distinct fan-out", "per_follow_up", "round_trips"), 4.5, "follow-up fan-out"),
+        # the hand-off and the worker together past the instructions' budget
+        (("sweep_work", "cpu", "worker", "instructions_per_follow_up"), 14e6, "follow-up fan-out"),
+    ],
+)
+def test_each_sweep_work_budget_can_fail(
+    check: ModuleType,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    path: tuple[str, ...],
+    value: Any,
+    budget: str,
+) -> None:
+    results = _write(tmp_path, _doctored(path, value))
+    assert check.main(["--results", str(results)]) == 1
+    failed = [line[7:] for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert failed and all(line.startswith(budget) for line in failed), failed
 
 
 def test_missing_or_unreadable_results_fail(check: ModuleType, tmp_path: Path) -> None:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from fakes import FlakyDelivery
-from inmail.domain.model import Changes, FailureCode, MessageStatus
+from inmail.domain.model import Changes, FailureCode, MessageStatus, Thread
 from inmail.services import reply
 from world import World, candidate
 
@@ -38,18 +39,14 @@ def test_r30_not_before_due_and_once(world: World) -> None:
 def test_r30_crashed_sweep_is_finished_after_lease_expiry(world: World) -> None:
     t = world.send(follow_up_days=3)
     due = world.clock.now() + timedelta(days=3)
-    claims = 0
+    claim = world.store.claim_due
 
-    def die_after_claim(changes: Changes) -> None:
-        nonlocal claims
-        if any(th.lease_owner for th, _ in changes.threads):
-            claims += 1
-            if claims == 1:
-                world.store.before_commit = None
-                world.store.commit(changes)  # the claim lands...
-                raise Killed  # ...and the process dies before deciding
+    def die_after_claim(*args: Any) -> Thread | None:
+        world.store.claim_due = claim  # type: ignore[method-assign]
+        claim(*args)  # the claim lands...
+        raise Killed  # ...and the process dies before deciding
 
-    world.store.before_commit = die_after_claim
+    world.store.claim_due = die_after_claim  # type: ignore[method-assign]
     summary = world.sweep(timedelta(days=3))
     assert summary.to_dict()["error"] == 1
     leased = world.thread(t.thread_id)
@@ -102,17 +99,18 @@ def test_r30_reply_recorded_between_claim_and_delivery_wins(world: World) -> Non
     """The claim lands, then the candidate's reply, then the sweep's delivery must lose."""
     t = world.send(follow_up_days=3)
     world.clock.advance(days=3)
-    original_commit = world.store.commit
+    claim = world.store.claim_due
     replied = False
 
-    def commit(changes: Changes) -> None:
+    def claim_then_reply(*args: Any) -> Thread | None:
         nonlocal replied
-        original_commit(changes)
-        if not replied and any(th.lease_owner for th, _ in changes.threads):
+        claimed = claim(*args)
+        if not replied and claimed is not None:
             replied = True
             reply.reply_to_inmail(world.deps, candidate("k1"), t.thread_id, "Yes please")
+        return claimed
 
-    world.store.commit = commit  # type: ignore[method-assign]
+    world.store.claim_due = claim_then_reply  # type: ignore[method-assign]
     summary = world.sweep()
     assert replied and summary.to_dict()["delivered"] == 0
     final = world.thread(t.thread_id)

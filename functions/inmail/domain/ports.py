@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from .model import (
     Batch,
@@ -83,6 +83,14 @@ class Store(Protocol):
         first), from the sparse due index of one shard, 0 to due_shards - 1."""
         ...
 
+    def claim_due(self, thread_id: str, owner: str, now: datetime, until: datetime) -> Thread | None:
+        """R30: lease a thread whose follow-up is SCHEDULED and due at `now` to `owner` until
+        `until`, atomically, if no other owner's lease is live (an expired one, or `owner`'s
+        own, does not stop it); the thread as stored after, one version on. None when it is
+        not due, not scheduled, missing, or leased to another owner. Not a `Changes` commit:
+        the lease is no state a use case decides on, only who may decide."""
+        ...
+
     def report_cohorts(
         self, contract_id: str, first_day: date, last_day: date, recruiter_id: str | None = None
     ) -> list[CohortFigures]:
@@ -123,4 +131,13 @@ class Delivery(Protocol):
     def deliver(self, changes: Changes) -> None:
         """Raises TransientDeliveryError when a retry may help; Conflict and LimitExceeded
         pass through."""
+        ...
+
+
+class WorkQueue(Protocol):
+    """Where a sweep hands off the follow-ups it leaves to the fan-out workers (SQS)."""
+
+    def send(self, hand_offs: list[Any]) -> list[int]:
+        """Queue each (services.fan_out.HandOff, at most 10 at once); returns the positions
+        of those the queue refused (none sent raises)."""
         ...

@@ -299,11 +299,6 @@ def replied(changes: Changes, thread: Thread, body: str, now: datetime) -> Threa
 # ---- the sweeper ------------------------------------------------------------------
 
 
-def claimed(changes: Changes, thread: Thread, owner: str, now: datetime, lease: timedelta) -> Thread:
-    """R30: a sweep takes a due follow-up for itself until the lease expires."""
-    return changes.put(replace(thread, lease_owner=owner, lease_expires_at=now + lease), thread)
-
-
 def follow_up_settled(
     changes: Changes,
     thread: Thread,

@@ -11,15 +11,19 @@ with init_phase():
     from datetime import UTC, datetime
     from typing import Any
 
-    from aws_lambda_powertools.metrics import MetricUnit
-
     from ..config import Settings
     from ..observability import logger, metrics
-    from ..services.sweep import Outcome, SweepSummary, run_sweep
-    from ..wiring import build_deps
+    from ..services.fan_out import RecentHandOffs, sweep_with_fan_out
+    from ..services.sweep import run_sweep
+    from ..wiring import build_deps, build_work_queue
+    from .metrics import publish
 
     settings = Settings.from_env()
     deps = build_deps(settings)  # one botocore session and client, built here
+    # With FAN_OUT_QUEUE_URL: what a sweep leaves to the workers (its SQS client, on the same
+    # session); and what this warm process handed off, so later sweeps skip it.
+    work_queue = build_work_queue(settings, deps)
+    recent_hand_offs = RecentHandOffs()
 
 
 def sweep_time(event: dict[str, Any]) -> datetime:
@@ -28,20 +32,6 @@ def sweep_time(event: dict[str, Any]) -> datetime:
         parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
         return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return datetime.now(UTC)
-
-
-def publish(summary: SweepSummary) -> None:
-    metrics.add_metric("Delivered", MetricUnit.Count, summary.counts[Outcome.DELIVERED])
-    metrics.add_metric("Cancelled", MetricUnit.Count, summary.counts[Outcome.CANCELLED])
-    metrics.add_metric("Deleted", MetricUnit.Count, summary.counts[Outcome.DELETED])
-    metrics.add_metric("Failed", MetricUnit.Count, summary.counts[Outcome.FAILED])
-    metrics.add_metric("Rescheduled", MetricUnit.Count, summary.counts[Outcome.RESCHEDULED])
-    metrics.add_metric("Errors", MetricUnit.Count, summary.counts[Outcome.ERROR])
-    metrics.add_metric("LeftForNextSweep", MetricUnit.Count, summary.counts[Outcome.OUT_OF_TIME])
-    metrics.add_metric("RefundedCredits", MetricUnit.Count, summary.refunded_credits)
-    metrics.add_metric("SweepLag", MetricUnit.Seconds, summary.lag_seconds)
-    for code, count in summary.failed_by_code.items():
-        metrics.add_metric(f"Failed{code.title().replace('_', '')}", MetricUnit.Count, count)
 
 
 @metrics.log_metrics
@@ -55,7 +45,19 @@ def handler(event: dict[str, Any], context: Any) -> dict[str, object]:
         remaining: int = context.get_remaining_time_in_millis()
         return remaining < settings.sweep_safety_margin_ms
 
-    summary = run_sweep(deps, now, sweep_id, out_of_time, settings.sweep_workers)
+    if work_queue is None:
+        summary = run_sweep(deps, now, sweep_id, out_of_time, settings.sweep_workers)
+    else:
+        summary = sweep_with_fan_out(
+            deps,
+            work_queue,
+            now,
+            sweep_id,
+            settings.fan_out_above,
+            recent_hand_offs,
+            out_of_time,
+            settings.sweep_workers,
+        )
     publish(summary)
     result = summary.to_dict()
     logger.info("sweep finished", extra={"summary": result})

@@ -159,14 +159,32 @@ def _every(seconds: float, stop: threading.Event, work: Callable[[], object], na
     return thread
 
 
-def sweep_and_log(deps: Deps, now: datetime) -> SweepSummary:
+def sweep_and_log(deps: Deps, now: datetime, fan_out: FanOut | None = None) -> SweepSummary:
     """One sweep of `inmail serve`'s loop. Logged when it found or decided anything; an idle
-    sweep only at DEBUG: a line a minute saying nothing happened hides the lines that matter."""
+    sweep only at DEBUG: a line a minute saying nothing happened hides the lines that matter.
+    With `fan_out`, what is due beyond its threshold goes to the local queue's worker."""
+    from ..services.fan_out import sweep_with_fan_out
     from ..services.sweep import run_sweep
 
-    summary = run_sweep(deps, now, f"local-{uuid.uuid4()}")
+    sweep_id = f"local-{uuid.uuid4()}"
+    if fan_out is None:
+        summary = run_sweep(deps, now, sweep_id)
+    else:
+        summary = sweep_with_fan_out(deps, fan_out.queue, now, sweep_id, fan_out.above, fan_out.recent)
     log.log(logging.INFO if summary.acted else logging.DEBUG, "sweep: %s", json.dumps(summary.to_dict()))
     return summary
+
+
+class FanOut:
+    """The local fan-out: the queue on the embedded engine, the threshold, and what this
+    process handed off recently."""
+
+    def __init__(self, queue: Any, above: int):
+        from ..services.fan_out import RecentHandOffs
+
+        self.queue = queue
+        self.above = above
+        self.recent = RecentHandOffs()
 
 
 class _Terminated(BaseException):
@@ -243,8 +261,12 @@ def _serve(args: argparse.Namespace) -> None:
                 log.info("restored %d items from %s", restored, snapshots.path)
             loops.append(_every(args.snapshot_every, stop, snapshots.save, "snapshot"))
         deps = build_deps(settings)
+        fan_out = _local_fan_out(settings, deps) if engine is not None and not args.no_sweeper else None
+        if fan_out is not None:
+            loops.append(_worker(deps, fan_out, stop))
         if not args.no_sweeper:
-            loops.append(_every(SWEEP_EVERY_SECONDS, stop, lambda: sweep_and_log(deps, datetime.now(UTC)), "sweeper"))
+            sweep = lambda: sweep_and_log(deps, datetime.now(UTC), fan_out)  # noqa: E731
+            loops.append(_every(SWEEP_EVERY_SECONDS, stop, sweep, "sweeper"))
         cors = CorsPolicy.from_patterns(args.cors_origin)
         try:
             app = create_app(deps, settings, cors)
@@ -259,6 +281,30 @@ def _serve(args: argparse.Namespace) -> None:
         if listener is not None:
             listener.close()
         _shutdown(stop, loops, snapshots, engine)
+
+
+def _local_fan_out(settings: Settings, deps: Deps) -> FanOut:
+    """The fan-out queue on the embedded engine (moto's server serves SQS on its endpoint),
+    as in AWS: above `FAN_OUT_ABOVE` due follow-ups a sweep hands the rest to it."""
+    from ..store.tables import ensure_work_queue
+    from ..store.work_queue import SqsWorkQueue
+    from ..wiring import build_work_queue
+
+    local = replace(settings, sqs_endpoint=settings.sqs_endpoint or settings.dynamodb_endpoint)
+    local = replace(local, fan_out_queue_url=ensure_work_queue(local))
+    queue = build_work_queue(local, deps)
+    assert isinstance(queue, SqsWorkQueue)
+    log.info("fan-out: above %d due follow-ups a sweep hands the rest to %s", local.fan_out_above, queue.url)
+    return FanOut(queue, local.fan_out_above)
+
+
+def _worker(deps: Deps, fan_out: FanOut, stop: threading.Event) -> threading.Thread:
+    from .fan_out import LocalWorker
+
+    worker = LocalWorker(deps, fan_out.queue)
+    thread = threading.Thread(target=worker.run, args=(stop,), name="fan-out-worker", daemon=True)
+    thread.start()
+    return thread
 
 
 def _banner(args: argparse.Namespace, endpoint: str, embedded_data: Path | None, cors: Any) -> str:

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ..domain import rules, transitions
+from ..domain import transitions
 from ..domain.delivery import decide_follow_up, moved_past_daily_limit, overturned_at_delivery
-from ..domain.errors import LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
+from ..domain.errors import Conflict, LimitExceeded, Refusal, TransientDeliveryError, TransientStoreError
 from ..domain.model import Candidate, Changes, Contract, Decision, MessageStatus, RuleId, Thread
 from .deps import Deps
 from .retries import deliver_with_retries, retry_on_conflict
+from .sweep_cache import Facts, SweepCache
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,8 @@ class SweepSummary:
     failed_by_code: dict[str, int] = field(default_factory=dict)
     refunded_credits: int = 0
     lag_seconds: float = 0.0
+    # Left to the fan-out workers (services/fan_out.py): leased and queued, not settled here.
+    handed_off: int = 0
 
     def add(self, settled: Settled) -> None:
         self.counts[settled.outcome] += 1
@@ -63,12 +66,13 @@ class SweepSummary:
     @property
     def acted(self) -> bool:
         """Anything was due or decided (what the local stack logs; an idle sweep is quiet)."""
-        return self.due > 0 or any(self.counts.values())
+        return self.due > 0 or self.handed_off > 0 or any(self.counts.values())
 
     def to_dict(self) -> dict[str, object]:
         return {
             **{outcome.value: count for outcome, count in self.counts.items()},
             "due": self.due,
+            "handed_off": self.handed_off,
             "failed_by_code": dict(sorted(self.failed_by_code.items())),
             "refunded_credits": self.refunded_credits,
             "lag_seconds": round(self.lag_seconds, 3),
@@ -88,27 +92,68 @@ def run_sweep(
     concurrently. Cost grows with the due follow-ups, not with the table."""
     summary = SweepSummary(sweep_id=sweep_id, now=now)
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        shards = pool.map(
-            lambda shard: deps.store.due_thread_ids(shard, now, DUE_PER_SHARD_PER_SWEEP),
-            range(deps.store.due_shards),
-        )
-        due_ids = list(dict.fromkeys(tid for ids in shards for tid in ids))
+        due_ids = due_thread_ids(deps, now, pool)
         summary.due = len(due_ids)
-
-        def settle(thread_id: str) -> Settled:
-            if out_of_time():
-                return Settled(Outcome.OUT_OF_TIME)
-            return settle_one(deps, thread_id, now, sweep_id)
-
-        for settled in pool.map(settle, due_ids):
-            summary.add(settled)
+        settle_all(deps, due_ids, now, sweep_id, pool, summary, out_of_time)
     return summary
 
 
-def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
-    """Claim, decide and settle one follow-up; a lost race reloads and decides again."""
+def due_thread_ids(deps: Deps, now: datetime, pool: ThreadPoolExecutor) -> list[str]:
+    """Every shard of the due index, queried concurrently; each id once, oldest first within
+    its shard."""
+    shards = pool.map(
+        lambda shard: deps.store.due_thread_ids(shard, now, DUE_PER_SHARD_PER_SWEEP),
+        range(deps.store.due_shards),
+    )
+    return list(dict.fromkeys(tid for ids in shards for tid in ids))
+
+
+def settle_all(
+    deps: Deps,
+    thread_ids: list[str],
+    now: datetime,
+    sweep_id: str,
+    pool: ThreadPoolExecutor,
+    summary: SweepSummary,
+    out_of_time: Callable[[], bool] = lambda: False,
+    lease_owner: str | None = None,
+    cache: SweepCache | None = None,
+    known: dict[str, Thread] | None = None,
+) -> list[Settled]:
+    """Settle each one on `pool`, sharing `cache` (a new one by default); added to
+    `summary`, and returned in the order given. `known`: threads as their hand-off left
+    them, by id (services/fan_out.py)."""
+    cache = cache or SweepCache(deps.store)
+    known = known or {}
+
+    def settle(thread_id: str) -> Settled:
+        if out_of_time():
+            return Settled(Outcome.OUT_OF_TIME)
+        return settle_one(deps, thread_id, now, sweep_id, cache, lease_owner, known.get(thread_id))
+
+    results = list(pool.map(settle, thread_ids))
+    for settled in results:
+        summary.add(settled)
+    return results
+
+
+def settle_one(
+    deps: Deps,
+    thread_id: str,
+    now: datetime,
+    sweep_id: str,
+    cache: SweepCache | None = None,
+    lease_owner: str | None = None,
+    handed: Thread | None = None,
+) -> Settled:
+    """Claim, decide and settle one follow-up; a lost race reloads and decides again.
+    `lease_owner`: the sweep that leased it when it handed it off (services/fan_out.py), so
+    it is taken under that lease instead of claimed again; `handed`: the thread as that
+    lease left it, decided on without a read (a commit that finds it changed reads it)."""
+    cache = cache or SweepCache(deps.store, shared=False)
+    first = [handed] if handed is not None else []
     try:
-        return _settle(deps, thread_id, now, sweep_id)
+        return _settle(deps, thread_id, now, sweep_id, cache, lease_owner, first)
     except Refusal:  # CONFLICT: it lost every race; its lease lets a later sweep finish it
         return Settled(Outcome.ERROR)
     except TransientStoreError:
@@ -120,33 +165,34 @@ def settle_one(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Sett
 
 
 @retry_on_conflict
-def _settle(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled:
+def _settle(
+    deps: Deps,
+    thread_id: str,
+    now: datetime,
+    sweep_id: str,
+    cache: SweepCache,
+    lease_owner: str | None,
+    handed: list[Thread],
+) -> Settled:
     # A late or retried invocation acts at the time it commits, so its refunds and daily
     # counts land in the month and day they happen (R08, R40), not its scheduled time's.
     now = max(now, deps.clock.now())
-    thread = deps.store.get_thread(thread_id)
-    if thread is not None and (ours := _settled_by(thread, sweep_id)) is not None:
-        return ours
-    fu = thread.scheduled_follow_up if thread else None
-    if thread is None or fu is None or fu.scheduled_for is None or fu.scheduled_for > now:
-        return Settled(Outcome.SKIPPED)  # R30: never before it is due; the index lags
-    leased_by_other = (
-        thread.lease_owner not in (None, sweep_id)
-        and thread.lease_expires_at is not None
-        and thread.lease_expires_at > now
-    )
-    if leased_by_other:
-        return Settled(Outcome.SKIPPED)
+    taken = _take(deps, thread_id, now, sweep_id, lease_owner, handed.pop() if handed else None)
+    if isinstance(taken, Settled):
+        return taken
+    claimed = taken
+    fu = claimed.scheduled_follow_up
+    assert fu is not None and fu.scheduled_for is not None
     lag = (now - fu.scheduled_for).total_seconds()
-    claim = Changes()
-    claimed = transitions.claimed(claim, thread, sweep_id, now, deps.lease)
-    deps.store.commit(claim)
 
-    contract = deps.store.get_contract(claimed.contract_id)
-    seat = deps.store.get_seat(claimed.recruiter_id)
-    candidate = deps.store.get_candidate(claimed.candidate_id)
-    sent_today = deps.store.get_counter(rules.sends_key(claimed.recruiter_id, now))
-    decision = decide_follow_up(claimed, contract, seat, candidate, sent_today, now, sweep_id)
+    facts = cache.facts(claimed, now)
+    decision = _decide(claimed, facts, now, sweep_id)
+    if decision.outcome is not MessageStatus.SENT and facts.cached:
+        # Only a delivery is guarded by what it was decided on (its commit expects their
+        # versions); any other outcome is decided on fresh reads (services/sweep_cache.py).
+        facts = cache.fresh(claimed, now)
+        decision = _decide(claimed, facts, now, sweep_id)
+    contract, seat, candidate = facts.contract, facts.seat, facts.candidate
 
     if decision.outcome is MessageStatus.SENT:
         changes = Changes()
@@ -155,17 +201,69 @@ def _settle(deps: Deps, thread_id: str, now: datetime, sweep_id: str) -> Settled
         )
         try:
             deliver_with_retries(deps, changes)
+            cache.delivered(claimed, now)
             return Settled(Outcome.DELIVERED, decision, 0, lag)
-        except LimitExceeded:
+        except Conflict as exc:  # the thread, or something it was decided on, changed: decide again
+            if not _thread_moved(exc):
+                cache.forget(claimed, now)
+            raise
+        except LimitExceeded:  # the checks passed at commit: the contract, seat and candidate hold
+            cache.forget(claimed, now)
             decision = overturned_at_delivery(decision, RuleId.R25, "the daily count reached the maximum at delivery")
         except TransientDeliveryError:
-            decision = overturned_at_delivery(
-                decision, RuleId.R26, f"{deps.delivery_attempts} delivery attempts failed"
-            )
+            if facts.cached:  # what it was decided on may have changed: the failure stands on fresh reads
+                facts = cache.fresh(claimed, now)
+                contract, candidate = facts.contract, facts.candidate
+                decision = _decide(claimed, facts, now, sweep_id)
+            if decision.outcome is MessageStatus.SENT:
+                decision = overturned_at_delivery(
+                    decision, RuleId.R26, f"{deps.delivery_attempts} delivery attempts failed"
+                )
     decision = moved_past_daily_limit(decision, claimed, contract, candidate, now)
     if decision.moved_to is not None:
         return _move(deps, claimed, decision, now, lag, contract=contract, candidate=candidate)
     return _settle_undelivered(deps, claimed, decision, now, lag)
+
+
+def _take(
+    deps: Deps, thread_id: str, now: datetime, sweep_id: str, lease_owner: str | None, handed: Thread | None
+) -> Thread | Settled:
+    """The thread, leased for this settlement; or what to report when there is nothing to do.
+    `handed`: the thread as its hand-off left it (only on a first attempt)."""
+    if lease_owner is None:
+        claimed = deps.store.claim_due(thread_id, sweep_id, now, now + deps.lease)
+        if claimed is not None:
+            return claimed
+        # Not due or scheduled (R30: never before it is due; the index lags), leased by
+        # another live sweep, or settled by this one already (its answer lost).
+        thread = deps.store.get_thread(thread_id)
+        ours = _settled_by(thread, sweep_id) if thread is not None else None
+        return ours or Settled(Outcome.SKIPPED)
+    # Handed off: the sweep that handed it leased it to `lease_owner` (services/fan_out.py).
+    thread = handed if handed is not None else deps.store.get_thread(thread_id)
+    if thread is None:
+        return Settled(Outcome.SKIPPED)
+    if (ours := _settled_by(thread, sweep_id)) is not None:
+        return ours
+    fu = thread.scheduled_follow_up
+    if fu is None or fu.scheduled_for is None or fu.scheduled_for > now:
+        return Settled(Outcome.SKIPPED)
+    leased_by_other = (
+        thread.lease_owner not in (None, lease_owner)
+        and thread.lease_expires_at is not None
+        and thread.lease_expires_at > now
+    )
+    return Settled(Outcome.SKIPPED) if leased_by_other else thread
+
+
+def _thread_moved(conflict: Conflict) -> bool:
+    """The commit failed on the thread's own version (a reply, another sweep or worker), not
+    on what the cache holds: those entries stay."""
+    return bool(conflict.args) and conflict.args[0] in ("thread", "thread_id")
+
+
+def _decide(thread: Thread, facts: Facts, now: datetime, sweep_id: str) -> Decision:
+    return decide_follow_up(thread, facts.contract, facts.seat, facts.candidate, facts.sent_today, now, sweep_id)
 
 
 _OUTCOME_OF = {

@@ -173,6 +173,10 @@ def sortable(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def from_sortable(raw: str | None) -> datetime | None:
+    return datetime.strptime(raw, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) if raw else None
+
+
 def created_key(t: Thread) -> str:
     """Sort key for newest-first listings: time, then id to break ties."""
     return f"{sortable(t.created_at)}#{t.thread_id}"

@@ -10,7 +10,7 @@ import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar, assert_never
 
@@ -24,6 +24,7 @@ from pynamodb.exceptions import (
     UpdateError,
 )
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
@@ -97,6 +98,11 @@ class DynamoStore:
         # Every model and TransactWriteItems on one session and client, built here.
         self._connection = configure(settings)
         self.due_shards = settings.due_shards
+
+    @property
+    def session(self) -> Any:
+        """The botocore session every client of this store is made from."""
+        return self._connection.session
 
     def transaction_client(self) -> Any:
         """The botocore client transactions go through (for metering): the models' own."""
@@ -234,6 +240,10 @@ class DynamoStore:
     # ---- listings -----------------------------------------------------------------
 
     def list_threads(self, index: ThreadIndex, key: str, first: int, after: str | None) -> Page[Thread]:
+        """The index holds keys only: one Query for the page's keys, one BatchGetItem for its
+        threads (eventually consistent, like the index). A thread read after its index entry
+        may have left the listing meanwhile (a reply takes it out of Awaiting Reply): it is
+        left out, as the index itself will soon leave it out."""
         gsi: Any = {
             ThreadIndex.RECRUITER: ThreadModel.by_recruiter,
             ThreadIndex.CONTRACT: ThreadModel.by_contract,
@@ -247,8 +257,22 @@ class DynamoStore:
             ThreadIndex.AWAITING: "awaiting_recruiter_id",
         }[index]
         key_attrs = ("thread_id", hash_attr, "created_key")
-        items, cursors, more = self._page(gsi.query, key, hash_attr, key_attrs, first, after)
-        return Page([_thread_from(m) for m in items], cursors, more)
+        entries, cursors, more = self._page(gsi.query, key, hash_attr, key_attrs, first, after)
+        threads = self._listed_threads([m.thread_id for m in entries])
+        kept = [
+            (thread, cursor)
+            for m, cursor in zip(entries, cursors, strict=True)
+            if (thread := threads.get(m.thread_id)) is not None and listed(index, key, thread)
+        ]
+        return Page([t for t, _ in kept], [c for _, c in kept], more)
+
+    def _listed_threads(self, thread_ids: list[str]) -> dict[str, Thread]:
+        """A listing's threads by id (BatchGetItem, 100 keys a request), eventually consistent
+        like the index that listed them (half the read units of `get_threads`)."""
+        if not thread_ids:
+            return {}
+        with _mapped_errors():
+            return {m.thread_id: _thread_from(m) for m in ThreadModel.batch_get(thread_ids, consistent_read=False)}
 
     def list_ledger(self, index: LedgerIndex, key: str, first: int, after: str | None) -> Page[LedgerEntry]:
         gsi: Any = LedgerModel.by_contract if index is LedgerIndex.CONTRACT else LedgerModel.by_recruiter
@@ -350,6 +374,32 @@ class DynamoStore:
 
     # ---- writes -------------------------------------------------------------------
 
+    def claim_due(
+        self, thread_id: str, owner: str, now: datetime, until: datetime, handed_by: str | None = None
+    ) -> Thread | None:
+        """One conditional UpdateItem: the lease set, the version moved on, the thread as
+        stored after it returned (no read before). The condition is the claim's rule (R30):
+        the follow-up is SCHEDULED and due (its sparse `due_at` exists and is at or before
+        `now`), and the lease is free, expired, or already `owner`'s (or `handed_by`'s)."""
+        at = codec.sortable(now)
+        free = ThreadModel.lease_until.does_not_exist() | (ThreadModel.lease_until <= at)
+        owners = [owner] if handed_by is None else [owner, handed_by]
+        condition = (ThreadModel.due_at <= at) & (free | ThreadModel.lease_owner.is_in(*owners))
+        actions: list[Action] = [
+            ThreadModel.lease_owner.set(owner),
+            ThreadModel.lease_until.set(codec.sortable(until)),
+            ThreadModel.version.add(1),
+        ]
+        item = ThreadModel(thread_id)
+        with _mapped_errors():
+            try:
+                item.update(actions=actions, condition=condition, add_version_condition=False)
+            except UpdateError as exc:
+                if _cause_code(exc) in CONDITION_FAILED:
+                    return None
+                raise
+        return _thread_from(item)
+
     def commit(self, changes: Changes) -> None:
         """One TransactWriteItems for everything; a single write goes alone (cheaper)."""
         ops: list[_Op] = []
@@ -402,6 +452,8 @@ class DynamoStore:
             due_shard=due_shard(t.thread_id, self.due_shards) if fu else None,
             due_at=codec.sortable(fu.scheduled_for) if fu and fu.scheduled_for else None,
             document=codec.thread_to_document(t),
+            lease_owner=t.lease_owner,
+            lease_until=codec.sortable(t.lease_expires_at) if t.lease_expires_at else None,
         )
 
 
@@ -724,9 +776,24 @@ def _entry_from(m: LedgerModel) -> LedgerEntry:
 
 
 def _thread_from(m: ThreadModel) -> Thread:
-    return codec.thread_from_document(
+    thread = codec.thread_from_document(
         m.thread_id, m.contract_id, m.recruiter_id, m.candidate_id, int(m.version), m.document
     )
+    if m.lease_owner is not None:  # the lease's own attributes win over the document's copy
+        return replace(thread, lease_owner=m.lease_owner, lease_expires_at=codec.from_sortable(m.lease_until))
+    return thread
+
+
+def listed(index: ThreadIndex, key: str, t: Thread) -> bool:
+    """Whether `t` belongs in the listing `index` gives for `key` (what the index's sparse
+    attributes say, from the thread itself)."""
+    if index is ThreadIndex.RECRUITER:
+        return t.recruiter_id == key
+    if index is ThreadIndex.CONTRACT:
+        return t.contract_id == key
+    if index is ThreadIndex.INBOX:
+        return t.candidate_id == key and t.in_inbox
+    return t.recruiter_id == key and t.in_awaiting_reply
 
 
 def _encode_cursor(model: Model, key_attrs: tuple[str, ...]) -> str:

@@ -15,11 +15,20 @@ from ..config import Settings
 from .service_data import store_loader
 
 # Index names are part of the IAM policy and of template.yaml.
-RECRUITER_INDEX = "by-recruiter"
-CONTRACT_INDEX = "by-contract"
-INBOX_INDEX = "inbox"
-AWAITING_INDEX = "awaiting-reply"
+RECRUITER_INDEX = "by-recruiter-keys"
+CONTRACT_INDEX = "by-contract-keys"
+INBOX_INDEX = "inbox-keys"
+AWAITING_INDEX = "awaiting-reply-keys"
 DUE_INDEX = "due"
+# The ledger's indexes (full projection: an entry is written once, so a copy costs no more).
+LEDGER_CONTRACT_INDEX = "by-contract"
+LEDGER_RECRUITER_INDEX = "by-recruiter"
+# A contract's seats, and the report's cohorts by recruiter (keys only / as the report reads).
+SEAT_CONTRACT_INDEX = "by-contract"
+REPORT_RECRUITER_INDEX = "by-recruiter"
+# The threads' listing indexes of releases before (full projection), replaced by the ones
+# above; kept by name for the rollout only (docs/deploy.md).
+LEGACY_LISTING_INDEXES = ("by-recruiter", "by-contract", "inbox", "awaiting-reply")
 
 
 class _Base(Model):
@@ -53,7 +62,7 @@ class _SeatsByContract(GlobalSecondaryIndex["SeatModel"]):
     """A contract's recruiters, for its admin's report (R80): keys only."""
 
     class Meta:
-        index_name = CONTRACT_INDEX
+        index_name = SEAT_CONTRACT_INDEX
         projection = KeysOnlyProjection()
 
     contract_id = UnicodeAttribute(hash_key=True)
@@ -88,10 +97,18 @@ class CandidateModel(_Base):
     time_zone = UnicodeAttribute(null=True)  # R70: an IANA name; absent: UTC
 
 
+# The listings' indexes hold keys only: a thread's every write (the sweeper's claim and
+# settlement among them) rewrote each full-projection copy, ~2 WCU a copy, where a keys-only
+# entry is written once, when the thread enters the index. A listing fetches its page's
+# threads by key (BatchGetItem): docs/performance.md weighs the reads against the writes.
+# Names are new because DynamoDB cannot change an index's projection (docs/deploy.md: the
+# rollout from the full-projection indexes, LEGACY_LISTING_INDEXES).
+
+
 class _ByRecruiter(GlobalSecondaryIndex["ThreadModel"]):
     class Meta:
         index_name = RECRUITER_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     recruiter_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -100,7 +117,7 @@ class _ByRecruiter(GlobalSecondaryIndex["ThreadModel"]):
 class _ByContract(GlobalSecondaryIndex["ThreadModel"]):
     class Meta:
         index_name = CONTRACT_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     contract_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -111,7 +128,7 @@ class _Inbox(GlobalSecondaryIndex["ThreadModel"]):
 
     class Meta:
         index_name = INBOX_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     inbox_candidate_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -122,7 +139,7 @@ class _Awaiting(GlobalSecondaryIndex["ThreadModel"]):
 
     class Meta:
         index_name = AWAITING_INDEX
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     awaiting_recruiter_id = UnicodeAttribute(hash_key=True)
     created_key = UnicodeAttribute(range_key=True)
@@ -158,8 +175,13 @@ class ThreadModel(_Base):
     awaiting_recruiter_id = UnicodeAttribute(null=True)
     due_shard = UnicodeAttribute(null=True)
     due_at = UnicodeAttribute(null=True)
-    # The rest of the thread (messages, reply, lease) as JSON: never queried on.
+    # The rest of the thread (messages, reply) as JSON: never queried on. It also holds the
+    # lease as it was at the last full write, for code of releases before (a rollback).
     document = UnicodeAttribute()
+    # The sweeper's lease, out of the document so a claim is one conditional update of a
+    # few attributes (DynamoStore.claim_due): sortable UTC time; absent when not leased.
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
 
     by_recruiter = _ByRecruiter()
     by_contract = _ByContract()
@@ -170,7 +192,7 @@ class ThreadModel(_Base):
 
 class _LedgerByContract(GlobalSecondaryIndex["LedgerModel"]):
     class Meta:
-        index_name = CONTRACT_INDEX
+        index_name = LEDGER_CONTRACT_INDEX
         projection = AllProjection()
 
     contract_id = UnicodeAttribute(hash_key=True)
@@ -179,7 +201,7 @@ class _LedgerByContract(GlobalSecondaryIndex["LedgerModel"]):
 
 class _LedgerByRecruiter(GlobalSecondaryIndex["LedgerModel"]):
     class Meta:
-        index_name = RECRUITER_INDEX
+        index_name = LEDGER_RECRUITER_INDEX
         projection = AllProjection()
 
     recruiter_id = UnicodeAttribute(hash_key=True)
@@ -222,7 +244,7 @@ class _ReportByRecruiter(GlobalSecondaryIndex["ReportModel"]):
     """A recruiter's own cohorts, day by day (R80: a recruiter's row)."""
 
     class Meta:
-        index_name = RECRUITER_INDEX
+        index_name = REPORT_RECRUITER_INDEX
         projection = AllProjection()
 
     recruiter_id = UnicodeAttribute(hash_key=True)

@@ -1,4 +1,4 @@
-"""botocore's data loader for the store's session, which only ever makes DynamoDB clients.
+"""botocore's data loader for the store's session, which only makes DynamoDB and SQS clients.
 
 botocore's own loader, on a cold start's first client, lists every service's directory
 (~450 `listdir`s, twice: once for the service model, once for its endpoint rule set) to
@@ -16,10 +16,12 @@ import json
 import os
 from typing import Any
 
+from botocore.exceptions import DataNotFoundError
 from botocore.loaders import JSONFileLoader, Loader, instance_cache
 
-# What the store makes clients for: any other service is unknown to this loader.
-SERVICES = ("dynamodb",)
+# What the store's session makes clients for (the tables, and the sweeper's fan-out queue,
+# store/work_queue.py): any other service is unknown to this loader.
+SERVICES = ("dynamodb", "sqs")
 
 
 class PlainJSONFileLoader(JSONFileLoader):  # type: ignore[misc]  # botocore ships no type hints
@@ -41,7 +43,14 @@ class StoreServicesLoader(Loader):  # type: ignore[misc]  # botocore ships no ty
     def list_available_services(self, type_name: str) -> list[str]:
         """The store's services that have `type_name` (say "service-2") in a search path,
         without listing every other service's directory."""
-        return [name for name in SERVICES if self.list_api_versions(name, type_name)]
+        available = []
+        for name in SERVICES:
+            try:
+                self.list_api_versions(name, type_name)  # raises when no version has it
+            except DataNotFoundError:
+                continue
+            available.append(name)
+        return available
 
 
 def store_loader(data_path: str | None) -> StoreServicesLoader:

@@ -54,3 +54,21 @@ def _add_missing_indexes(model: Any) -> None:
                 }
             ],
         )
+
+
+LOCAL_WORK_QUEUE = "inmail-fan-out"
+# As template.yaml's FanOutQueue: six times the worker's timeout, so a message is not seen
+# again while a worker still holds it.
+LOCAL_VISIBILITY_SECONDS = 360
+
+
+def ensure_work_queue(settings: Settings, name: str = LOCAL_WORK_QUEUE) -> str:
+    """The fan-out queue on the local engine (moto's server serves SQS on the DynamoDB
+    endpoint); its URL. In AWS, template.yaml creates it."""
+    import boto3
+
+    client = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.sqs_endpoint)
+    url: str = client.create_queue(QueueName=name, Attributes={"VisibilityTimeout": str(LOCAL_VISIBILITY_SECONDS)})[
+        "QueueUrl"
+    ]
+    return url
