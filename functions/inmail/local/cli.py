@@ -77,6 +77,7 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from ..domain.errors import TransientStoreError
+    from ..services.fan_out import sweep_with_fan_out
     from ..services.sweep import run_sweep
     from ..wiring import build_deps
     from .engine import local_credentials
@@ -87,8 +88,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         now = now.replace(tzinfo=UTC)
     settings = _local_settings(_endpoint(args), Path(args.data_dir))
     deps = build_deps(settings)
+    fan_out = _served_fan_out(settings, deps)
+    sweep_id = f"cli-{uuid.uuid4()}"
     try:
-        summary = run_sweep(deps, now, f"cli-{uuid.uuid4()}", workers=settings.sweep_workers)
+        if fan_out is None:
+            summary = run_sweep(deps, now, sweep_id, workers=settings.sweep_workers)
+        else:
+            summary = sweep_with_fan_out(
+                deps, fan_out.queue, now, sweep_id, fan_out.above, workers=settings.sweep_workers
+            )
     except TransientStoreError:
         print(
             f"inmail sweep: cannot reach DynamoDB at {settings.dynamodb_endpoint}; is `inmail serve` "
@@ -98,6 +106,33 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(summary.to_dict()))
     return 0
+
+
+def _served_fan_out(settings: Settings, deps: Deps) -> FanOut | None:
+    """The fan-out queue of the `inmail serve` whose engine is at the DynamoDB endpoint, when
+    it runs one (its worker then settles what this sweep hands off above FAN_OUT_ABOVE, as
+    the serve's own sweeper does); else None: the sweep settles everything itself. Only a
+    loopback endpoint is asked (a serve's embedded engine), once, without retries."""
+    import boto3
+    from botocore.config import Config
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from ..store.tables import LOCAL_WORK_QUEUE
+    from ..store.work_queue import SqsWorkQueue
+    from ..wiring import build_work_queue
+
+    endpoint = settings.sqs_endpoint or settings.dynamodb_endpoint
+    if not endpoint or not _loopback(endpoint):
+        return None
+    quick = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=5, read_timeout=30)
+    client = boto3.client("sqs", region_name=settings.region, endpoint_url=endpoint, config=quick)
+    try:
+        url: str = client.get_queue_url(QueueName=LOCAL_WORK_QUEUE)["QueueUrl"]
+    except (BotoCoreError, ClientError):  # no serve with a worker there (or no SQS at all)
+        return None
+    queue = build_work_queue(replace(settings, sqs_endpoint=endpoint, fan_out_queue_url=url), deps)
+    assert isinstance(queue, SqsWorkQueue)
+    return FanOut(queue, settings.fan_out_above)
 
 
 def _loopback(endpoint: str) -> bool:
