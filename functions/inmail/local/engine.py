@@ -27,6 +27,9 @@ SNAPSHOT_FILE = "dynamodb-snapshot.json"
 # Set (to anything but "" or "0") to run moto as it ships, for comparisons: transactions copy
 # whole tables and snapshots page with Scan (bench/load.py --probe measures both ways).
 UNPATCHED_ENV = "INMAIL_ENGINE_UNPATCHED"
+# Requests run one at a time under the engine's lock (_OneRequestAtATime); these threads only
+# read requests and write responses around it, on connections kept alive between requests.
+ENGINE_THREADS = 8
 
 
 def unpatched_requested() -> bool:
@@ -60,8 +63,8 @@ class EmbeddedEngine:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+        from waitress.server import create_server
 
         self.patched = self._patch()
         dispatcher = DomainDispatcherApplication(create_backend_app)
@@ -72,13 +75,14 @@ class EmbeddedEngine:
         else:
             app = self.gate = _OneRequestAtATime(dispatcher)
         try:
-            self._server = make_server("127.0.0.1", self.port, app, threaded=True, request_handler=MotoRequestHandler)
-        except (OSError, SystemExit):  # werkzeug prints why and exits when it cannot bind
+            self._server = create_server(app, host="127.0.0.1", port=self.port, threads=ENGINE_THREADS, ident="moto")
+        except OSError as error:  # the port taken, most often
+            why = (error.strerror or str(error)).lower()
             raise EngineError(
-                f"cannot start the DynamoDB engine on 127.0.0.1:{self.port}; "
+                f"cannot start the DynamoDB engine on 127.0.0.1:{self.port} ({why}); "
                 "choose another --dynamodb-port, or --dynamodb-endpoint to use a running DynamoDB"
             ) from None
-        self._thread = threading.Thread(target=self._server.serve_forever, name="dynamodb-engine", daemon=True)
+        self._thread = threading.Thread(target=self._server.run, name="dynamodb-engine", daemon=True)
         self._thread.start()
 
     @staticmethod
@@ -103,8 +107,11 @@ class EmbeddedEngine:
     def stop(self) -> None:
         if self._server is None:
             return
-        self._server.shutdown()
-        self._server.server_close()
+        # waitress's loop runs while its map holds a socket: the listener, the trigger and any
+        # kept-alive client connection; closing them all ends it.
+        self._server.task_dispatcher.shutdown(cancel_pending=True)
+        for channel in list(self._server._map.values()):
+            channel.close()
         if self._thread is not None:
             self._thread.join(timeout=10)
         self._server = None
@@ -115,8 +122,8 @@ _SNAPSHOT_ENVIRON = "HTTP_X_INMAIL_SNAPSHOT"
 
 
 class _OneRequestAtATime:
-    """moto's backends are not thread-safe, and werkzeug serves each request in its own
-    thread: two concurrent `ADD used :one` on a counter can lose one, and a cancelled
+    """moto's backends are not thread-safe, and waitress serves requests on several
+    threads: two concurrent `ADD used :one` on a counter can lose one, and a cancelled
     TransactWriteItems restores whole-table copies taken before a concurrent write, undoing
     it. DynamoDB makes every request atomic; so does this, by serving one at a time (the
     response body is built under the lock too). Found by `make load` (bench/load.py).
