@@ -237,8 +237,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .engine import EngineError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("werkzeug", "botocore.credentials"):  # the engine's request log, boto's chatter
+    for noisy in ("werkzeug", "botocore.credentials"):  # moto's request log, boto's chatter
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # "Task queue depth is N": requests waiting for the engine's threads, which serve one at a
+    # time anyway (engine.py); not a problem to report.
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         _serve(args)

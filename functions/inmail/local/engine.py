@@ -164,7 +164,7 @@ def _read_body(environ: dict[str, Any]) -> None:
     stream = environ.get("wsgi.input")
     if stream is None:
         return
-    if environ.get("wsgi.input_terminated"):  # chunked: werkzeug's stream ends where the body does
+    if environ.get("wsgi.input_terminated"):  # waitress's buffered body ends where the request's does
         body = stream.read()
     else:
         try:
