@@ -51,6 +51,7 @@ from .send import (
     Reads,
     SendResult,
     draft_of,
+    follow_up_asked,
     given_texts,
     replay,
     send_prepared,
@@ -76,13 +77,12 @@ class BulkSendRequest(NamedTuple):
     idempotency_key: str | None = None
 
     def fingerprint(self) -> str:
-        fu = self.follow_up
         return idempotency.fingerprint(
             {
                 "candidates": list(self.candidate_ids),
                 "subject": self.subject,
                 "body": self.body,
-                "followUp": None if fu is None else {"body": fu.body, **idempotency.timing_fields(fu.timing)},
+                "followUp": follow_up_asked(self.follow_up),
                 "template": self.template_id,
             }
         )

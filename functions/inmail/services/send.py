@@ -32,6 +32,13 @@ class FollowUpRequest:
     timing: FollowUpTiming
 
 
+def follow_up_asked(follow_up: FollowUpRequest | None) -> dict[str, object] | None:
+    """The follow-up as a request's fingerprint holds it (single and bulk sends alike)."""
+    if follow_up is None:
+        return None
+    return {"body": follow_up.body, **idempotency.timing_fields(follow_up.timing)}
+
+
 @dataclass(frozen=True)
 class SendRequest:
     candidate_id: str
@@ -42,12 +49,11 @@ class SendRequest:
     template_id: str | None = None
 
     def fingerprint(self) -> str:
-        fu = self.follow_up
         asked: dict[str, object] = {
             "candidate": self.candidate_id,
             "subject": self.subject,
             "body": self.body,
-            "followUp": None if fu is None else {"body": fu.body, **idempotency.timing_fields(fu.timing)},
+            "followUp": follow_up_asked(self.follow_up),
         }
         if self.template_id is not None:  # only then: fingerprints stored before templates still match
             asked["template"] = self.template_id
